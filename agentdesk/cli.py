@@ -1,0 +1,285 @@
+"""The ``agentdesk`` command: the desk, the server, the demo and the supervisor's tools."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+
+from agentdesk import __version__
+from agentdesk.paths import embedded_db_url
+
+
+class CommandError(Exception):
+    """A mistake on the command line, reported in one line without a traceback."""
+
+
+def _default_db() -> str:
+    return os.environ.get("AGENTDESK_DB") or embedded_db_url()
+
+
+def _open_db(url: str):  # type: ignore[no-untyped-def]
+    from agentdesk.server.db import make_engine, migrate, session_factory
+
+    engine = make_engine(url)
+    migrate(engine)
+    return session_factory(engine)
+
+
+# --- server -------------------------------------------------------------------------------
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from agentdesk.server.app import create_app
+    from agentdesk.server.config import ServerSettings
+
+    app = create_app(ServerSettings(db_url=args.db))
+    print(f"AgentDesk server on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+# --- users and departments ----------------------------------------------------------------
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != first:
+            raise CommandError("password: the two entries differ")
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from agentdesk.server.accounts import AccountError, create_user
+
+    password = _read_password()
+    sessions = _open_db(args.db)
+    try:
+        with sessions() as session, session.begin():
+            user = create_user(
+                session,
+                username=args.name,
+                password=password,
+                role=args.role,
+                full_name=args.full_name or "",
+                department=args.department or "",
+            )
+            print(f"created {user.role} {user.username} ({user.full_name})")
+    except AccountError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from agentdesk.server.models import Department, User
+
+    sessions = _open_db(args.db)
+    with sessions() as session:
+        depts = {d.id: d.name for d in session.scalars(select(Department))}
+        for user in session.scalars(select(User).order_by(User.username)):
+            dept = depts.get(user.department_id, "-") if user.department_id else "-"
+            state = "" if user.active else " (disabled)"
+            print(f"{user.username}\t{user.role}\t{dept}\t{user.full_name}{state}")
+    return 0
+
+
+def cmd_departments_add(args: argparse.Namespace) -> int:
+    from agentdesk.server.admin import add_department
+
+    sessions = _open_db(args.db)
+    try:
+        with sessions() as session, session.begin():
+            add_department(session, args.name)
+    except ValueError as exc:
+        raise CommandError(f"name: {exc}") from None
+    print(f"created department {args.name}")
+    return 0
+
+
+def cmd_departments_list(args: argparse.Namespace) -> int:
+    from agentdesk.server.models import Department
+
+    sessions = _open_db(args.db)
+    with sessions() as session:
+        for dept in session.scalars(select(Department).order_by(Department.name)):
+            print(dept.name)
+    return 0
+
+
+# --- profiles -----------------------------------------------------------------------------
+
+
+def cmd_profiles_import(args: argparse.Namespace) -> int:
+    from agentdesk.profiles import ProfileFileError, read_profiles
+    from agentdesk.server.admin import import_sheets
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"file: {path} does not exist")
+    try:
+        sheets = read_profiles(path, args.format)
+    except ProfileFileError as exc:
+        print(f"agentdesk: {path}: nothing imported; fix these and try again:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    sessions = _open_db(args.db)
+    with sessions() as session, session.begin():
+        report = import_sheets(session, sheets)
+    print(f"imported {len(sheets)} sheets from {path}: {report}")
+    return 0
+
+
+def cmd_profiles_export(args: argparse.Namespace) -> int:
+    from agentdesk.profiles import ProfileFileError, guess_format, write_profiles
+    from agentdesk.server.admin import export_sheets
+
+    path = Path(args.file)
+    try:
+        guess_format(path, args.format)
+    except ProfileFileError as exc:
+        raise CommandError(str(exc)) from None
+    sessions = _open_db(args.db)
+    with sessions() as session:
+        sheets = export_sheets(session, args.department)
+    write_profiles(path, sheets, args.format)
+    print(f"exported {len(sheets)} sheets to {path}")
+    return 0
+
+
+# --- the desk -----------------------------------------------------------------------------
+
+
+def _ui(name: str) -> Callable[..., int]:
+    """The desk lives in the ``ui`` package, loaded only when a desk is started."""
+    module = importlib.import_module("ui.app")
+    entry: Callable[..., int] = getattr(module, name)
+    return entry
+
+
+def cmd_desk(args: argparse.Namespace) -> int:
+    return _ui("run_desk")(server=args.server, username=args.user)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from agentdesk.demo import run_demo
+
+    return run_demo(
+        db_url=args.db, port=args.port, desk=_ui("run_demo_desk") if not args.no_desk else None
+    )
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentdesk", description="AgentDesk: the help-desk workspace and its server."
+    )
+    parser.add_argument("--version", action="version", version=f"AgentDesk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def db_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--db",
+            default=_default_db(),
+            metavar="URL",
+            help="sqlite:///PATH or postgresql+psycopg://USER@HOST/DB "
+            "(default: $AGENTDESK_DB or the embedded database)",
+        )
+
+    p = sub.add_parser("desk", help="open the desk")
+    p.add_argument("--server", help="server URL to sign in to")
+    p.add_argument("--user", help="user name to sign in as")
+    p.set_defaults(func=cmd_desk)
+
+    p = sub.add_parser("server", help="run the central server")
+    db_option(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    p.set_defaults(func=cmd_server)
+
+    p = sub.add_parser("demo", help="embedded server with demo data, and the desk signed in")
+    db_option(p)
+    p.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    p.add_argument("--no-desk", action="store_true", help="only the server, for a browser or API")
+    p.set_defaults(func=cmd_demo)
+
+    users = sub.add_parser("users", help="manage users").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = users.add_parser("add", help="add a user; the password is read from standard input")
+    p.add_argument("name")
+    p.add_argument(
+        "--role", required=True, choices=["agent", "engineer", "trainee", "supervisor", "admin"]
+    )
+    p.add_argument("--department")
+    p.add_argument("--full-name")
+    db_option(p)
+    p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("list", help="list users")
+    db_option(p)
+    p.set_defaults(func=cmd_users_list)
+
+    depts = sub.add_parser("departments", help="manage departments").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = depts.add_parser("add", help="add a department")
+    p.add_argument("name")
+    db_option(p)
+    p.set_defaults(func=cmd_departments_add)
+    p = depts.add_parser("list", help="list departments")
+    db_option(p)
+    p.set_defaults(func=cmd_departments_list)
+
+    profiles = sub.add_parser("profiles", help="import or export customer sheets").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = profiles.add_parser("import", help="import sheets from JSON or CSV (all or nothing)")
+    p.add_argument("file")
+    p.add_argument("--format", choices=["json", "csv"])
+    db_option(p)
+    p.set_defaults(func=cmd_profiles_import)
+    p = profiles.add_parser("export", help="export sheets to JSON or CSV")
+    p.add_argument("file")
+    p.add_argument("--format", choices=["json", "csv"])
+    p.add_argument("--department", help="only this department's sheets")
+    db_option(p)
+    p.set_defaults(func=cmd_profiles_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result: int = args.func(args)
+    except CommandError as exc:
+        print(f"agentdesk: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result

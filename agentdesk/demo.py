@@ -1,0 +1,123 @@
+"""``make run``: the embedded server with demo data, and a desk signed in as a demo agent."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from agentdesk.profiles import read_profiles
+from agentdesk.server.accounts import create_user, department_named
+from agentdesk.server.admin import import_sheets
+from agentdesk.server.db import make_engine, migrate, session_factory
+from agentdesk.server.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PROFILES = ROOT / "customer_profiles" / "demo" / "customers.json"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: str
+    department: str
+    password: str
+
+
+#: Demo accounts; their passwords are public on purpose and only ever used for the demo.
+DEMO_USERS = (
+    DemoUser("ingrid", "Ingrid Solberg", "agent", "Service Desk", "demo-agent-1"),
+    DemoUser("li.wei", "李伟", "agent", "Service Desk", "demo-agent-2"),
+    DemoUser("marco", "Marco Rossi", "engineer", "Field Service", "demo-engineer"),
+    DemoUser("anna", "Anna Virtanen", "supervisor", "Service Desk", "demo-supervisor"),
+    DemoUser("tom", "Tom Berg", "trainee", "Service Desk", "demo-trainee"),
+)
+DEMO_AGENT = DEMO_USERS[0]
+
+
+def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> str:
+    """Migrate the database, add demo departments and users, load the demo sheets."""
+    engine = make_engine(db_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    sheets = read_profiles(profiles)
+    with sessions() as session, session.begin():
+        for dept in ("Service Desk", "Field Service"):
+            department_named(session, dept, create=True)
+        for user in DEMO_USERS:
+            if session.scalar(select(User).where(User.username == user.username)) is None:
+                create_user(
+                    session,
+                    username=user.username,
+                    password=user.password,
+                    role=user.role,
+                    full_name=user.full_name,
+                    department=user.department,
+                )
+        report = import_sheets(session, sheets)
+    engine.dispose()
+    return str(report)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server_process(db_url: str, port: int, *, timeout: float = 30.0) -> Iterator[str]:
+    """Run ``agentdesk server`` as a child process until the block ends; yields its URL."""
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentdesk", "server", "--db", db_url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server stopped at start-up (exit code {proc.returncode})")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer on {url} within {timeout:.0f} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_demo(*, db_url: str, port: int = 0, desk: Callable[..., int] | None = None) -> int:
+    """Prepare the demo database, start the server, and open the desk (or wait)."""
+    print("AgentDesk demo: preparing the database…", flush=True)
+    print(f"  {prepare_demo(db_url)}", flush=True)
+    with server_process(db_url, port or free_port()) as url:
+        print(f"AgentDesk demo: server on {url}", flush=True)
+        print(f"  signed in as {DEMO_AGENT.full_name} ({DEMO_AGENT.username})", flush=True)
+        if desk is None:
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+            return 0
+        return desk(server=url, username=DEMO_AGENT.username, password=DEMO_AGENT.password)

@@ -1,0 +1,1 @@
+"""Domain model and rules of the help desk, free of storage and presentation."""

@@ -1,0 +1,1 @@
+"""The central REST service: FastAPI on SQLAlchemy, PostgreSQL or SQLite."""

@@ -1,0 +1,64 @@
+"""The FastAPI application of the central service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from agentdesk import __version__
+from agentdesk.domain.errors import ValidationFailed
+from agentdesk.server.api.routes import auth, customers, departments, health, sync
+from agentdesk.server.config import ServerSettings
+from agentdesk.server.customers import Conflict, Forbidden, NotFound
+from agentdesk.server.db import make_engine, migrate, session_factory
+
+
+def _field_errors(failed: ValidationFailed) -> list[dict[str, object]]:
+    return [
+        {"loc": ["body", e.field], "field": e.field, "msg": e.message, "type": "value_error"}
+        for e in failed.errors
+    ]
+
+
+def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> FastAPI:
+    """Build the app; migrations run first so a new database is ready on start."""
+    engine = make_engine(settings.db_url)
+    if run_migrations:
+        migrate(engine)
+    app = FastAPI(title="AgentDesk", version=__version__, openapi_url="/openapi.json")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+
+    @app.exception_handler(ValidationFailed)
+    async def _invalid(_: Request, exc: ValidationFailed) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": _field_errors(exc)},
+        )
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_409_CONFLICT,
+            content={
+                "detail": "The sheet was changed since your version: reload and edit again",
+                "fields": exc.fields,
+                "current": exc.current,
+            },
+        )
+
+    @app.exception_handler(NotFound)
+    async def _missing(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": "Not found"})
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_403_FORBIDDEN,
+            content={"detail": "Your role may not do this"},
+        )
+
+    for router in (health.router, auth.router, customers.router, sync.router, departments.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,32 @@
+"""Server settings, read from the command line and ``AGENTDESK_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+MIN_SECRET_LENGTH = 32
+
+
+def _secret_from_env() -> str:
+    value = os.environ.get("AGENTDESK_SECRET_KEY", "")
+    if value and len(value) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"AGENTDESK_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long"
+        )
+    # Without a configured key each process signs with its own random key: access tokens
+    # then last until a restart, and desks renew them with their refresh token.
+    return value or secrets.token_urlsafe(48)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How one server process runs."""
+
+    db_url: str
+    secret_key: str = field(default_factory=_secret_from_env, repr=False)
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    page_limit_max: int = 2000
+    push_batch_max: int = 500

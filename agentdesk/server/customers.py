@@ -1,0 +1,341 @@
+"""Customer sheets on the server: create, versioned update with field merge, search, changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agentdesk.domain.customers import (
+    SHEET_FIELDS,
+    parse_customer,
+    query_terms,
+    search_text,
+)
+from agentdesk.domain.customers import Customer as Sheet
+from agentdesk.domain.errors import FieldError, ValidationFailed
+from agentdesk.server.accounts import Viewer, customer_visibility, department_named
+from agentdesk.server.db import committed_seq, next_seq
+from agentdesk.server.models import (
+    AppliedMutation,
+    Customer,
+    CustomerRevision,
+    Department,
+    utcnow,
+)
+from agentdesk.wire import Change, ChangesPage, Mutation, MutationResult
+
+
+class Forbidden(Exception):
+    """The viewer may not do this."""
+
+
+class NotFound(Exception):
+    """No such record, or none the viewer may see."""
+
+
+@dataclass
+class Conflict(Exception):
+    """An edit was based on a version that is no longer current."""
+
+    current: dict[str, Any]
+    fields: list[str] = field(default_factory=list)
+
+
+def _department_id(session: Session, viewer: Viewer, name: str) -> int | None:
+    """Resolve a sheet's department; an agent may only file sheets in their own."""
+    if not name:
+        return viewer.department_id if not viewer.sees_everything else None
+    dept = department_named(session, name)
+    if dept is None:
+        raise ValidationFailed([FieldError("department", f"no department named {name!r}")])
+    if not viewer.sees_everything and dept.id != viewer.department_id:
+        raise ValidationFailed(
+            [FieldError("department", "you can only file sheets in your own department")]
+        )
+    return dept.id
+
+
+def _department_name(session: Session, department_id: int | None) -> str:
+    if department_id is None:
+        return ""
+    dept = session.get(Department, department_id)
+    return dept.name if dept else ""
+
+
+def record_of(row: Customer) -> dict[str, Any]:
+    data = dict(row.data)
+    data["id"] = row.id
+    data["version"] = row.version
+    return data
+
+
+def _store(row: Customer, sheet: Sheet) -> None:
+    row.data = sheet.to_dict()
+    row.name = sheet.name
+    row.tier = sheet.tier
+    row.search_text = search_text(sheet)
+
+
+def create_customer(
+    session: Session, viewer: Viewer, data: Mapping[str, Any], *, device_id: str | None = None
+) -> Customer:
+    if not viewer.may_write_customers:
+        raise Forbidden
+    sheet = parse_customer({**data, "version": 1})
+    dept_id = _department_id(session, viewer, sheet.department)
+    sheet = sheet.with_changes({"department": _department_name(session, dept_id)}).bump(1)
+    if session.get(Customer, sheet.id) is not None:
+        raise Conflict(current={}, fields=["id"])
+    row = Customer(
+        id=sheet.id,
+        version=1,
+        seq=next_seq(session),
+        department_id=dept_id,
+        updated_by=viewer.user_id,
+    )
+    _store(row, sheet)
+    session.add(row)
+    session.add(
+        CustomerRevision(
+            customer_id=sheet.id,
+            version=1,
+            fields=list(SHEET_FIELDS),
+            changes={k: [None, v] for k, v in sheet.sheet_values().items()},
+            user_id=viewer.user_id,
+            device_id=device_id,
+        )
+    )
+    session.flush()
+    return row
+
+
+def get_customer(session: Session, viewer: Viewer, customer_id: str) -> Customer:
+    if not viewer.may_read_customers:
+        raise Forbidden
+    row = session.scalar(
+        select(Customer).where(Customer.id == customer_id, customer_visibility(viewer))
+    )
+    if row is None:
+        raise NotFound
+    return row
+
+
+def update_customer(
+    session: Session,
+    viewer: Viewer,
+    customer_id: str,
+    changes: Mapping[str, Any],
+    *,
+    base_version: int,
+    device_id: str | None = None,
+    merge: bool = False,
+) -> Customer:
+    """Apply an edit made against ``base_version``.
+
+    With ``merge`` (the sync path) an edit based on an older version still applies when none
+    of its fields were changed by anyone else since; edits from the same desk never conflict
+    with each other, as they were made one after the other. Without ``merge`` (plain REST
+    PUT) any stale version is a conflict.
+    """
+    if not viewer.may_write_customers:
+        raise Forbidden
+    unknown = [k for k in changes if k not in SHEET_FIELDS]
+    if unknown:
+        raise ValidationFailed([FieldError(k, "is not an editable field") for k in unknown])
+    row = session.scalar(
+        select(Customer)
+        .where(Customer.id == customer_id, customer_visibility(viewer))
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound
+    if base_version != row.version:
+        if not merge or base_version > row.version:
+            raise Conflict(current=record_of(row), fields=sorted(changes))
+        others = session.scalars(
+            select(CustomerRevision).where(
+                CustomerRevision.customer_id == customer_id,
+                CustomerRevision.version > base_version,
+            )
+        ).all()
+        overlap = {
+            name
+            for revision in others
+            if device_id is None or revision.device_id != device_id
+            for name in revision.fields
+        } & set(changes)
+        if overlap:
+            raise Conflict(current=record_of(row), fields=sorted(overlap))
+
+    before = parse_customer(record_of(row))
+    updated = before.with_changes(changes)
+    if "department" in changes:
+        dept_id = _department_id(session, viewer, updated.department)
+        updated = updated.with_changes({"department": _department_name(session, dept_id)})
+        row.department_id = dept_id
+    old, new = before.sheet_values(), updated.sheet_values()
+    changed = {k: [old[k], new[k]] for k in changes if old[k] != new[k]}
+    if not changed:
+        return row
+    row.version += 1
+    row.seq = next_seq(session)
+    row.updated_at = utcnow()
+    row.updated_by = viewer.user_id
+    _store(row, updated.bump(row.version))
+    session.add(
+        CustomerRevision(
+            customer_id=row.id,
+            version=row.version,
+            fields=sorted(changed),
+            changes=changed,
+            user_id=viewer.user_id,
+            device_id=device_id,
+        )
+    )
+    session.flush()
+    return row
+
+
+def search_customers(
+    session: Session, viewer: Viewer, query: str, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Customer], int]:
+    if not viewer.may_read_customers:
+        raise Forbidden
+    stmt = select(Customer).where(customer_visibility(viewer))
+    for term in query_terms(query):
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Customer.search_text.like(f"%{escaped}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Customer.name, Customer.id).limit(limit).offset(offset))
+    return list(rows), int(total)
+
+
+# --- sync ---------------------------------------------------------------------------------
+
+
+def _result(mutation: Mutation, status: str, **extra: Any) -> MutationResult:
+    return MutationResult(
+        id=str(mutation.id),
+        status=status,
+        entity_id=str(mutation.entity_id),
+        **extra,
+    )
+
+
+def _apply_one(
+    session: Session, viewer: Viewer, device_id: str, mutation: Mutation
+) -> MutationResult:
+    entity_id = str(mutation.entity_id)
+    if mutation.op == "create":
+        row = create_customer(
+            session, viewer, {**mutation.fields, "id": entity_id}, device_id=device_id
+        )
+    else:
+        row = update_customer(
+            session,
+            viewer,
+            entity_id,
+            mutation.fields,
+            base_version=mutation.base_version,
+            device_id=device_id,
+            merge=True,
+        )
+    session.add(
+        AppliedMutation(
+            id=str(mutation.id),
+            user_id=viewer.user_id,
+            entity=mutation.entity,
+            entity_id=entity_id,
+            version=row.version,
+        )
+    )
+    session.flush()
+    return _result(mutation, "applied", version=row.version, record=record_of(row))
+
+
+def apply_mutation(
+    session: Session, viewer: Viewer, device_id: str, mutation: Mutation
+) -> MutationResult:
+    """Apply one pushed mutation at most once, inside a savepoint of its own."""
+    done = session.get(AppliedMutation, str(mutation.id))
+    if done is not None:
+        return _duplicate(session, viewer, mutation, done)
+    try:
+        with session.begin_nested():
+            return _apply_one(session, viewer, device_id, mutation)
+    except IntegrityError:
+        # The same mutation id was applied by a concurrent request in the meantime.
+        done = session.get(AppliedMutation, str(mutation.id))
+        if done is None:
+            raise
+        return _duplicate(session, viewer, mutation, done)
+    except Conflict as conflict:
+        return _result(
+            mutation,
+            "conflict",
+            version=conflict.current.get("version"),
+            record=conflict.current or None,
+            conflicts=conflict.fields,
+        )
+    except ValidationFailed as failed:
+        return _result(
+            mutation,
+            "rejected",
+            errors=[{"field": e.field, "message": e.message} for e in failed.errors],
+        )
+    except NotFound:
+        return _result(
+            mutation, "rejected", errors=[{"field": "id", "message": "no such customer"}]
+        )
+    except Forbidden:
+        return _result(
+            mutation,
+            "rejected",
+            errors=[{"field": "role", "message": "your role may not change customer sheets"}],
+        )
+
+
+def _duplicate(
+    session: Session, viewer: Viewer, mutation: Mutation, done: AppliedMutation
+) -> MutationResult:
+    row = session.scalar(
+        select(Customer).where(Customer.id == done.entity_id, customer_visibility(viewer))
+    )
+    return _result(
+        mutation,
+        "duplicate",
+        version=done.version,
+        record=record_of(row) if row is not None else None,
+    )
+
+
+def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> ChangesPage:
+    """Sheets changed after ``since`` that the viewer may see, oldest change first."""
+    if not viewer.may_read_customers:
+        return ChangesPage(changes=[], cursor=committed_seq(session), has_more=False, remaining=0)
+    # Read the committed high-water mark first: rows up to it are all visible now.
+    high = committed_seq(session)
+    base = select(Customer).where(
+        Customer.seq > since, Customer.seq <= high, customer_visibility(viewer)
+    )
+    rows = list(session.scalars(base.order_by(Customer.seq).limit(limit)))
+    has_more = len(rows) == limit
+    cursor = rows[-1].seq if has_more else max(high, since)
+    remaining = 0
+    if has_more:
+        remaining = int(
+            session.scalar(
+                select(func.count()).select_from(base.where(Customer.seq > cursor).subquery())
+            )
+            or 0
+        )
+    changes = [
+        Change(seq=r.seq, entity="customer", id=r.id, version=r.version, data=record_of(r))
+        for r in rows
+    ]
+    return ChangesPage(changes=changes, cursor=cursor, has_more=has_more, remaining=remaining)

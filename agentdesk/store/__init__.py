@@ -1,0 +1,1 @@
+"""The desk's local store and the executor that keeps its I/O off the GUI thread."""

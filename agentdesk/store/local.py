@@ -1,0 +1,500 @@
+"""The desk's local store: SQLite in WAL mode, written first, synced later.
+
+Every edit is committed here together with its outbox row in one transaction before anyone
+is told it is saved. The store keeps two views of a sheet: the last version the server
+confirmed, and what the agent sees (that version with the agent's pending edits on top).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from agentdesk.domain.customers import (
+    SHEET_FIELDS,
+    Customer,
+    format_phone,
+    parse_customer,
+    query_terms,
+    search_text,
+    validate_changes,
+)
+from agentdesk.wire import ChangesPage, Mutation, MutationResult
+
+SCHEMA_VERSION: Final = 1
+OutboxState = Literal["pending", "conflict", "rejected"]
+
+
+class StoreError(RuntimeError):
+    """The local store cannot be used as it is (e.g. written by a newer AgentDesk)."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # last version the server confirmed
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    tier: Mapped[str] = mapped_column(String(1))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    search: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the agent sees
+    server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(36), index=True)
+    op: Mapped[str] = mapped_column(String(16))
+    base_version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    """One search result: enough to recognise the customer."""
+
+    id: str
+    name: str
+    organisation: str
+    tier: str
+    phone: str
+    email: str
+    computers: str
+
+
+@dataclass(frozen=True)
+class OutboxIssue:
+    """A saved edit the server did not take: a conflict or a refusal, shown to the agent."""
+
+    mutation_id: str
+    customer_id: str
+    state: OutboxState
+    fields: dict[str, Any]
+    server_record: dict[str, Any] | None
+    conflicting_fields: tuple[str, ...]
+    errors: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    conflicts: int
+    rejected: int
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class LocalStore:
+    """The desk's SQLite database. Thread-safe for one writer and many readers."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{self.path}" if self.path else "sqlite://"
+        self.engine: Engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        event.listen(self.engine, "connect", self._pragmas)
+        self._prepare()
+
+    @staticmethod
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a transaction the UI reported as saved survives a power cut, not only a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    def _prepare(self) -> None:
+        with self.engine.begin() as conn:
+            Base.metadata.create_all(conn)
+            found = conn.scalar(select(Meta.value).where(Meta.key == "schema_version"))
+            if found is None:
+                conn.execute(insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                conn.execute(insert(Meta).values(key="device_id", value=str(uuid.uuid4())))
+            elif int(found) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer AgentDesk (schema {found}); "
+                    f"this one reads schema {SCHEMA_VERSION} at most"
+                )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- meta ---------------------------------------------------------------------------
+
+    def _get_meta(self, conn: Connection, key: str) -> str | None:
+        return conn.scalar(select(Meta.value).where(Meta.key == key))
+
+    def _set_meta(self, conn: Connection, key: str, value: str) -> None:
+        if self._get_meta(conn, key) is None:
+            conn.execute(insert(Meta).values(key=key, value=value))
+        else:
+            conn.execute(update(Meta).where(Meta.key == key).values(value=value))
+
+    def meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return self._get_meta(conn, key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as conn:
+            self._set_meta(conn, key, value)
+
+    @property
+    def device_id(self) -> str:
+        return self.meta("device_id") or ""
+
+    def cursor(self) -> int:
+        return int(self.meta("cursor") or 0)
+
+    def schema_version(self) -> int:
+        return int(self.meta("schema_version") or 0)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> Customer | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(CustomerRow.data, CustomerRow.version).where(CustomerRow.id == customer_id)
+            ).first()
+        if row is None:
+            return None
+        return parse_customer({**row.data, "version": row.version})
+
+    def search(self, query: str, *, limit: int = 50) -> list[CustomerSummary]:
+        """Sheets whose name, phone digits, e-mail, organisation, computer or IP match."""
+        stmt = select(CustomerRow.data)
+        for term in query_terms(query):
+            stmt = stmt.where(CustomerRow.search.like(f"%{_escape_like(term)}%", escape="\\"))
+        stmt = stmt.order_by(CustomerRow.name, CustomerRow.id).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).scalars().all()
+        return [_summary(data) for data in rows]
+
+    def customer_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(CustomerRow)) or 0)
+
+    def outbox_counts(self) -> OutboxCounts:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutboxRow.state, func.count()).group_by(OutboxRow.state)
+            ).all()
+        counts = {state: int(n) for state, n in rows}
+        return OutboxCounts(
+            pending=counts.get("pending", 0),
+            conflicts=counts.get("conflict", 0),
+            rejected=counts.get("rejected", 0),
+        )
+
+    def issues_for(self, customer_id: str) -> list[OutboxIssue]:
+        """Conflicts and refusals still waiting for the agent on one sheet."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutboxRow)
+                .where(OutboxRow.entity_id == customer_id, OutboxRow.state != "pending")
+                .order_by(OutboxRow.seq)
+            ).all()
+        issues = []
+        for row in rows:
+            detail = row.detail or {}
+            issues.append(
+                OutboxIssue(
+                    mutation_id=row.id,
+                    customer_id=row.entity_id,
+                    state=row.state,
+                    fields=row.fields,
+                    server_record=detail.get("record"),
+                    conflicting_fields=tuple(detail.get("conflicts", ())),
+                    errors=tuple((e["field"], e["message"]) for e in detail.get("errors", ())),
+                )
+            )
+        return issues
+
+    # --- writing ------------------------------------------------------------------------
+
+    def create_customer(self, data: Mapping[str, Any]) -> Customer:
+        """Validate and save a new sheet locally, queued for the server."""
+        sheet = parse_customer({**data, "version": 0})
+        with self._tx() as conn:
+            conn.execute(
+                insert(CustomerRow).values(
+                    **_columns(sheet.to_dict()),
+                    id=sheet.id,
+                    version=0,
+                    server_data=None,
+                    dirty=True,
+                )
+            )
+            self._enqueue(conn, sheet.id, "create", 0, sheet.sheet_values())
+        return sheet
+
+    def save_edit(self, customer_id: str, changes: Mapping[str, Any]) -> Customer:
+        """Validate an edit, commit it with its outbox row, and return the sheet as saved.
+
+        Raises :class:`~agentdesk.domain.errors.ValidationFailed` naming every bad field;
+        nothing is written then.
+        """
+        with self._tx() as conn:
+            row = conn.execute(
+                select(CustomerRow.data, CustomerRow.version).where(CustomerRow.id == customer_id)
+            ).first()
+            if row is None:
+                raise KeyError(customer_id)
+            current = parse_customer({**row.data, "version": row.version})
+            changed = validate_changes(current, changes)
+            if not changed:
+                return current
+            updated = current.with_changes(changed)
+            conn.execute(
+                update(CustomerRow)
+                .where(CustomerRow.id == customer_id)
+                .values(**_columns(updated.to_dict()), dirty=True)
+            )
+            self._enqueue(conn, customer_id, "update", row.version, changed)
+        return updated
+
+    def _enqueue(
+        self, conn: Connection, entity_id: str, op: str, base: int, fields: Mapping[str, Any]
+    ) -> None:
+        conn.execute(
+            insert(OutboxRow).values(
+                id=str(uuid.uuid4()),
+                entity="customer",
+                entity_id=entity_id,
+                op=op,
+                base_version=base,
+                fields=dict(fields),
+                created_at=_now(),
+                attempts=0,
+                state="pending",
+                detail=None,
+            )
+        )
+
+    # --- sync ---------------------------------------------------------------------------
+
+    def pending_mutations(self, limit: int) -> list[Mutation]:
+        """The oldest edits not yet confirmed by the server, in the order they were made.
+
+        A sheet with a conflict or refusal holds back its later edits, so they are never
+        applied out of order.
+        """
+        with self.engine.connect() as conn:
+            blocked = set(
+                conn.scalars(select(OutboxRow.entity_id).where(OutboxRow.state != "pending"))
+            )
+            rows = conn.execute(
+                select(OutboxRow).where(OutboxRow.state == "pending").order_by(OutboxRow.seq)
+            ).all()
+        out = []
+        for row in rows:
+            if row.entity_id in blocked:
+                continue
+            out.append(
+                Mutation(
+                    id=uuid.UUID(row.id),
+                    entity="customer",
+                    entity_id=uuid.UUID(row.entity_id),
+                    op=row.op,
+                    base_version=row.base_version,
+                    fields=row.fields,
+                )
+            )
+            if len(out) >= limit:
+                break
+        return out
+
+    def mark_attempt(self, mutation_ids: Sequence[str]) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(mutation_ids)))
+                .values(attempts=OutboxRow.attempts + 1)
+            )
+
+    def apply_push_results(self, results: Sequence[MutationResult]) -> set[str]:
+        """Record what the server answered; returns the ids of the sheets that changed."""
+        touched: set[str] = set()
+        with self._tx() as conn:
+            for result in results:
+                touched.add(result.entity_id)
+                if result.status in ("applied", "duplicate"):
+                    conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
+                    if result.record is not None:
+                        self._take_server_record(conn, result.record)
+                else:
+                    detail: dict[str, Any] = {
+                        "record": result.record,
+                        "conflicts": result.conflicts,
+                        "errors": [e.model_dump() for e in result.errors],
+                    }
+                    conn.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.id == result.id)
+                        .values(state=result.status, detail=detail)
+                    )
+                    if result.status == "conflict" and result.record:
+                        self._take_server_record(conn, result.record)
+                self._rebuild(conn, result.entity_id)
+        return touched
+
+    def apply_changes(self, page: ChangesPage) -> set[str]:
+        """Apply one page of server changes and save the cursor, in one transaction."""
+        touched: set[str] = set()
+        with self._tx() as conn:
+            for change in page.changes:
+                if self._take_server_record(conn, {**change.data, "version": change.version}):
+                    self._rebuild(conn, change.id)
+                    touched.add(change.id)
+            self._set_meta(conn, "cursor", str(page.cursor))
+        return touched
+
+    def _take_server_record(self, conn: Connection, record: Mapping[str, Any]) -> bool:
+        """Keep a server version of a sheet unless we already hold a newer one."""
+        customer_id, version = str(record["id"]), int(record["version"])
+        known = conn.scalar(select(CustomerRow.version).where(CustomerRow.id == customer_id))
+        data = dict(record)
+        if known is None:
+            conn.execute(
+                insert(CustomerRow).values(
+                    **_columns(data),
+                    id=customer_id,
+                    version=version,
+                    server_data=data,
+                    dirty=False,
+                )
+            )
+            return True
+        if version <= known:
+            return False
+        conn.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(version=version, server_data=data)
+        )
+        return True
+
+    def _rebuild(self, conn: Connection, customer_id: str) -> None:
+        """What the agent sees: the server's version with every unconfirmed edit on top."""
+        row = conn.execute(
+            select(CustomerRow.server_data, CustomerRow.data, CustomerRow.version).where(
+                CustomerRow.id == customer_id
+            )
+        ).first()
+        if row is None:
+            return
+        edits = (
+            conn.execute(
+                select(OutboxRow.fields)
+                .where(OutboxRow.entity_id == customer_id)
+                .order_by(OutboxRow.seq)
+            )
+            .scalars()
+            .all()
+        )
+        view = dict(row.server_data) if row.server_data is not None else dict(row.data)
+        for fields in edits:
+            view.update(fields)
+        view["version"] = row.version
+        conn.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(**_columns(view), dirty=bool(edits))
+        )
+
+    def resolve(self, mutation_id: str, *, keep_mine: bool) -> None:
+        """Settle a conflict or refusal: send the agent's values again on top of the
+        server's current version, or drop them and take the server's."""
+        with self._tx() as conn:
+            row = conn.execute(select(OutboxRow).where(OutboxRow.id == mutation_id)).first()
+            if row is None:
+                return
+            conn.execute(delete(OutboxRow).where(OutboxRow.id == mutation_id))
+            if keep_mine:
+                version = conn.scalar(
+                    select(CustomerRow.version).where(CustomerRow.id == row.entity_id)
+                )
+                op = "create" if row.op == "create" and not version else "update"
+                self._enqueue(conn, row.entity_id, op, int(version or 0), row.fields)
+            self._rebuild(conn, row.entity_id)
+
+
+def _columns(data: Mapping[str, Any]) -> dict[str, Any]:
+    sheet_data = {k: data[k] for k in ("id", "version", *SHEET_FIELDS) if k in data}
+    sheet = parse_customer(sheet_data)
+    return {
+        "name": sheet.name,
+        "tier": sheet.tier,
+        "organisation": sheet.organisation,
+        "search": search_text(sheet),
+        "data": sheet.to_dict(),
+    }
+
+
+def _summary(data: Mapping[str, Any]) -> CustomerSummary:
+    phones = data.get("phones") or []
+    devices = data.get("devices") or []
+    return CustomerSummary(
+        id=str(data["id"]),
+        name=str(data.get("name", "")),
+        organisation=str(data.get("organisation", "")),
+        tier=str(data.get("tier", "B")),
+        phone=format_phone(phones[0]["number"]) if phones else "",
+        email=str(data.get("email", "")),
+        computers=", ".join(d.get("computer_name", "") for d in devices if d.get("computer_name")),
+    )

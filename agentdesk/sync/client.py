@@ -1,0 +1,208 @@
+"""The REST client of the desk (httpx, asyncio): sign-in, token renewal, push and pull."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from agentdesk.wire import (
+    ChangesPage,
+    CustomerList,
+    Mutation,
+    PushRequest,
+    PushResponse,
+    TokenPair,
+    UserPublic,
+)
+
+
+class ApiError(Exception):
+    """The server answered with an error the user has to act on."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(f"HTTP {status}: {detail}")
+
+    def field_errors(self) -> dict[str, str]:
+        if isinstance(self.detail, list):
+            return {
+                str(e.get("field") or ".".join(map(str, e.get("loc", [])[1:]))): str(e.get("msg"))
+                for e in self.detail
+                if isinstance(e, dict)
+            }
+        return {}
+
+
+class Offline(Exception):
+    """The server could not be reached (refused, timed out, cut off)."""
+
+
+class ServerTrouble(Exception):
+    """The server is up but failing or overloaded (5xx, 429); try again later."""
+
+    def __init__(self, status: int, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"server answered {status}")
+
+
+class SignInRequired(Exception):
+    """No valid session: the saved sign-in expired or was revoked."""
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    return body.get("detail", body) if isinstance(body, dict) else body
+
+
+class ApiClient:
+    """One signed-in connection to an AgentDesk server."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 20.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_refresh_token: Callable[[str], None] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
+            headers={"User-Agent": "AgentDesk"},
+        )
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+        self.user: UserPublic | None = None
+        self._on_refresh_token = on_refresh_token
+        self._refresh_lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- low level ----------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        try:
+            return await self._http.request(method, path, headers=headers, **kwargs)
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise Offline(f"{type(exc).__name__}: {exc}") from exc
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request, renewing the access token once if it has expired."""
+        token_used = self.access_token
+        response = await self._send(method, path, **kwargs)
+        if response.status_code == 401 and self.refresh_token:
+            await self._renew(token_used)
+            response = await self._send(method, path, **kwargs)
+        return self._check(response)
+
+    def _check(self, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status == 401:
+            raise SignInRequired(str(_detail(response)))
+        if status == 429 or status >= 500:
+            retry_after = response.headers.get("Retry-After")
+            try:
+                delay = float(retry_after) if retry_after else None
+            except ValueError:
+                delay = None
+            raise ServerTrouble(status, delay)
+        if status >= 400:
+            raise ApiError(status, _detail(response))
+        if status == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            # A reply cut short or garbled in transit: treat it like a lost connection.
+            raise Offline(f"unreadable response: {exc}") from exc
+
+    async def _renew(self, token_used: str | None) -> None:
+        async with self._refresh_lock:
+            if self.access_token != token_used:
+                return  # another request renewed it meanwhile
+            if not self.refresh_token:
+                raise SignInRequired("no saved sign-in")
+            response = await self._send(
+                "POST", "/api/v1/auth/refresh", json={"refresh_token": self.refresh_token}
+            )
+            if response.status_code in (400, 401, 422):
+                self.access_token = None
+                self.refresh_token = None
+                raise SignInRequired(str(_detail(response)))
+            self._take_tokens(TokenPair.model_validate(self._check(response)))
+
+    def _take_tokens(self, pair: TokenPair) -> None:
+        self.access_token = pair.access_token
+        self.refresh_token = pair.refresh_token
+        self.user = pair.user
+        if self._on_refresh_token is not None:
+            self._on_refresh_token(pair.refresh_token)
+
+    # --- API ----------------------------------------------------------------------------
+
+    async def login(self, username: str, password: str) -> UserPublic:
+        response = await self._send(
+            "POST", "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        pair = TokenPair.model_validate(self._check(response))
+        self._take_tokens(pair)
+        return pair.user
+
+    async def resume(self, refresh_token: str) -> UserPublic:
+        """Sign in again with a saved refresh token."""
+        self.refresh_token = refresh_token
+        self.access_token = None
+        await self._renew(None)
+        assert self.user is not None
+        return self.user
+
+    async def logout(self) -> None:
+        if self.refresh_token:
+            # The token expires on its own; signing out locally must work offline too.
+            with contextlib.suppress(Offline, ServerTrouble, SignInRequired):
+                await self.request(
+                    "POST", "/api/v1/auth/logout", json={"refresh_token": self.refresh_token}
+                )
+        self.access_token = self.refresh_token = None
+
+    async def health(self) -> bool:
+        try:
+            response = await self._send("GET", "/healthz")
+        except Offline:
+            return False
+        return response.status_code == 200
+
+    async def push(self, device_id: str, mutations: list[Mutation]) -> PushResponse:
+        body = PushRequest(device_id=device_id, mutations=mutations)
+        data = await self.request(
+            "POST",
+            "/api/v1/sync/push",
+            content=body.model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+        return PushResponse.model_validate(data)
+
+    async def changes(self, since: int, limit: int) -> ChangesPage:
+        data = await self.request(
+            "GET", "/api/v1/sync/changes", params={"since": since, "limit": limit}
+        )
+        return ChangesPage.model_validate(data)
+
+    async def search(self, query: str, limit: int = 50) -> CustomerList:
+        data = await self.request("GET", "/api/v1/customers", params={"q": query, "limit": limit})
+        return CustomerList.model_validate(data)

@@ -1,0 +1,150 @@
+"""JSON shapes of the REST API, shared by the server and the desk's client."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MutationStatus = Literal["applied", "duplicate", "conflict", "rejected"]
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=16, max_length=512)
+
+
+class UserPublic(BaseModel):
+    id: str
+    username: str
+    full_name: str
+    role: str
+    department: str | None = None
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserPublic
+
+
+class PhonePublic(BaseModel):
+    label: str
+    number: str
+
+
+class DevicePublic(BaseModel):
+    id: str
+    computer_name: str = ""
+    cpu: str = ""
+    memory: str = ""
+    disk: str = ""
+    network_card: str = ""
+    os: str = ""
+    software: list[str] = []
+    ip_addresses: list[str] = []
+
+
+class CustomerPublic(BaseModel):
+    """A customer sheet as the API returns it."""
+
+    id: str
+    version: int
+    name: str
+    phones: list[PhonePublic]
+    email: str
+    organisation: str
+    location: str
+    tier: Literal["A", "B"]
+    account_manager: str
+    language: str
+    timezone: str
+    department: str
+    devices: list[DevicePublic]
+
+
+class CustomerIn(BaseModel):
+    """A sheet to create or change; every field is checked by the sheet's own rules."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    version: int | None = None
+    name: Any = None
+    phones: Any = None
+    email: Any = None
+    organisation: Any = None
+    location: Any = None
+    tier: Any = None
+    account_manager: Any = None
+    language: Any = None
+    timezone: Any = None
+    department: Any = None
+    devices: Any = None
+
+
+class CustomerList(BaseModel):
+    items: list[CustomerPublic]
+    total: int
+
+
+class DepartmentPublic(BaseModel):
+    id: int
+    name: str
+
+
+class Mutation(BaseModel):
+    """One change made on a desk; ``id`` is generated there and is the idempotency key."""
+
+    id: uuid.UUID
+    entity: Literal["customer"]
+    entity_id: uuid.UUID
+    op: Literal["create", "update"]
+    base_version: int = Field(ge=0)
+    fields: dict[str, Any]
+
+
+class PushRequest(BaseModel):
+    device_id: str = Field(min_length=1, max_length=64)
+    mutations: list[Mutation] = Field(max_length=500)
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+
+
+class MutationResult(BaseModel):
+    id: str
+    status: MutationStatus
+    entity_id: str
+    version: int | None = None
+    record: dict[str, Any] | None = None
+    conflicts: list[str] = []
+    errors: list[FieldErrorOut] = []
+
+
+class PushResponse(BaseModel):
+    results: list[MutationResult]
+
+
+class Change(BaseModel):
+    seq: int
+    entity: Literal["customer"]
+    id: str
+    version: int
+    data: dict[str, Any]
+
+
+class ChangesPage(BaseModel):
+    changes: list[Change]
+    cursor: int
+    has_more: bool
+    remaining: int
