@@ -1,0 +1,87 @@
+"""Desk tests: real widgets offscreen, on the qasync loop, against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from keyring.backend import KeyringBackend
+
+from agentdesk.credentials import TokenVault
+from tests.conftest import LiveServer
+from ui.qt import QtWidgets, qasync
+
+T = TypeVar("T")
+
+
+class MemoryKeyring(KeyringBackend):
+    """Stands in for the OS keyring service, which the test machine does not run."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture
+def loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """asyncio on the Qt event loop, as the desk runs it."""
+    from ui import theme
+
+    theme.apply(qapp)
+    event_loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.run_until_complete(asyncio.sleep(0))
+    event_loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def run(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, T]], T]:
+    def runner(coro: Coroutine[Any, Any, T]) -> T:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout=60))
+
+    return runner
+
+
+async def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    """Let the loop run until ``condition`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def vault() -> TokenVault:
+    return TokenVault(MemoryKeyring())
+
+
+def add_customers(server: LiveServer, sheets: list[dict[str, object]]) -> None:
+    with server.http("supervisor") as http:
+        for sheet in sheets:
+            response = http.post("/api/v1/customers", json=sheet)
+            assert response.status_code == 201, response.text
+
+
+def server_sheet(server: LiveServer, customer_id: str) -> dict[str, Any]:
+    with server.http("supervisor") as http:
+        response = http.get(f"/api/v1/customers/{customer_id}")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data

@@ -1,0 +1,1 @@
+"""The desk: PySide6 presentation on top of the Qt-free core in ``agentdesk``."""

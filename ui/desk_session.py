@@ -1,0 +1,173 @@
+"""A signed-in desk: the API client, the local store and the sync engine, seen from Qt.
+
+The core reports through plain callbacks; this object turns them into Qt signals so views
+can listen without knowing the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agentdesk.credentials import TokenVault
+from agentdesk.paths import desk_store_path
+from agentdesk.store.local import LocalStore
+from agentdesk.store.runner import StoreRunner
+from agentdesk.sync.client import ApiClient, Offline
+from agentdesk.sync.engine import SyncEngine, SyncStatus
+from agentdesk.wire import UserPublic
+from ui.qt import QtCore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What the agent typed in the sign-in dialog."""
+
+    server: str
+    username: str
+    password: str
+    remember: bool
+
+
+class DeskSession(QtCore.QObject):
+    """Everything one signed-in user's desk works with.
+
+    Signals:
+        status_changed(SyncStatus): the sync engine's state changed.
+        records_changed(set[str]): sheets changed in the local store by sync.
+        signed_out(): the session ended.
+    """
+
+    status_changed = QtCore.Signal(object)
+    records_changed = QtCore.Signal(object)
+    signed_out = QtCore.Signal()
+
+    def __init__(
+        self,
+        *,
+        server: str,
+        user: UserPublic,
+        client: ApiClient,
+        runner: StoreRunner,
+        vault: TokenVault,
+        remember: bool,
+        online: bool = True,
+    ) -> None:
+        super().__init__()
+        self.server = server
+        self.user = user
+        self.client = client
+        self.runner = runner
+        self.vault = vault
+        self.remember = remember
+        self.started_offline = not online
+        self.engine = SyncEngine(runner, client)
+        self.engine.on_status(self.status_changed.emit)
+        self.engine.on_records_changed(self.records_changed.emit)
+
+    @property
+    def store(self) -> LocalStore:
+        return self.runner.store
+
+    @property
+    def status(self) -> SyncStatus:
+        return self.engine.status
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def wake_sync(self) -> None:
+        self.engine.wake()
+
+    async def close(self, *, sign_out: bool = False) -> None:
+        await self.engine.stop()
+        if sign_out:
+            await self.client.logout()
+            await asyncio.to_thread(self.vault.forget, self.server, self.user.username)
+        await self.client.aclose()
+        await asyncio.to_thread(self.runner.close)
+        if sign_out:
+            self.signed_out.emit()
+
+
+def _saver(vault: TokenVault, server: str, username: str) -> Callable[[str], None]:
+    """Keep every renewed refresh token, off the GUI thread (a keyring may be slow)."""
+
+    def save(token: str) -> None:
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, vault.save, server, username, token)
+
+    return save
+
+
+async def _open_store(server: str, username: str) -> StoreRunner:
+    store = await asyncio.to_thread(LocalStore, desk_store_path(server, username))
+    return StoreRunner(store)
+
+
+async def sign_in(form: SignIn, vault: TokenVault) -> DeskSession:
+    """Sign in with a password; raises the client's errors for the dialog to show."""
+    server = form.server.rstrip("/")
+    saver = _saver(vault, server, form.username) if form.remember else None
+    client = ApiClient(server, on_refresh_token=saver)
+    try:
+        user = await client.login(form.username, form.password)
+    except BaseException:
+        await client.aclose()
+        raise
+    runner = await _open_store(server, user.username)
+    await runner.write(runner.store.set_meta, "user", user.model_dump_json())
+    return DeskSession(
+        server=server,
+        user=user,
+        client=client,
+        runner=runner,
+        vault=vault,
+        remember=form.remember,
+    )
+
+
+async def resume(server: str, username: str, vault: TokenVault) -> DeskSession | None:
+    """Sign in again with a remembered token; offline, open the local store as last seen.
+
+    Returns None when nothing is remembered or the server no longer accepts the token.
+    """
+    server = server.rstrip("/")
+    token = await asyncio.to_thread(vault.load, server, username)
+    if not token:
+        return None
+    client = ApiClient(server, on_refresh_token=_saver(vault, server, username))
+    online = True
+    try:
+        user = await client.resume(token)
+    except Offline:
+        client.refresh_token = token
+        runner = await _open_store(server, username)
+        cached = await runner.read(runner.store.meta, "user")
+        if not cached:
+            await client.aclose()
+            await asyncio.to_thread(runner.close)
+            raise
+        user = UserPublic.model_validate(json.loads(cached))
+        online = False
+    except Exception:
+        await client.aclose()
+        await asyncio.to_thread(vault.forget, server, username)
+        return None
+    else:
+        runner = await _open_store(server, username)
+        await runner.write(runner.store.set_meta, "user", user.model_dump_json())
+    return DeskSession(
+        server=server,
+        user=user,
+        client=client,
+        runner=runner,
+        vault=vault,
+        remember=True,
+        online=online,
+    )
