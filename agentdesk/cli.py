@@ -16,6 +16,8 @@ from sqlalchemy import select
 from agentdesk import __version__
 from agentdesk.paths import embedded_db_url
 
+MAX_DEPARTMENT_NAME = 100  # the width of departments.name
+
 
 class CommandError(Exception):
     """A mistake on the command line, reported in one line without a traceback."""
@@ -98,13 +100,18 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_departments_add(args: argparse.Namespace) -> int:
     from agentdesk.server.admin import add_department
 
+    name = args.name.strip()
+    if not name:
+        raise CommandError("name: is required: give the department's name")
+    if len(name) > MAX_DEPARTMENT_NAME:
+        raise CommandError(f"name: is too long: at most {MAX_DEPARTMENT_NAME} characters")
     sessions = _open_db(args.db)
     try:
         with sessions() as session, session.begin():
-            add_department(session, args.name)
+            add_department(session, name)
     except ValueError as exc:
         raise CommandError(f"name: {exc}") from None
-    print(f"created department {args.name}")
+    print(f"created department {name}")
     return 0
 
 
@@ -151,10 +158,15 @@ def cmd_profiles_export(args: argparse.Namespace) -> int:
         guess_format(path, args.format)
     except ProfileFileError as exc:
         raise CommandError(str(exc)) from None
+    if not path.parent.is_dir():
+        raise CommandError(f"file: the folder {path.parent} does not exist")
     sessions = _open_db(args.db)
     with sessions() as session:
         sheets = export_sheets(session, args.department)
-    write_profiles(path, sheets, args.format)
+    try:
+        write_profiles(path, sheets, args.format)
+    except OSError as exc:
+        raise CommandError(f"file: cannot write {path}: {exc.strerror or exc}") from None
     print(f"exported {len(sheets)} sheets to {path}")
     return 0
 
@@ -169,13 +181,24 @@ def _ui(name: str) -> Callable[..., int]:
     return entry
 
 
+def _need_display() -> None:
+    from agentdesk.display import display_problem
+
+    problem = display_problem()
+    if problem:
+        raise CommandError(problem)
+
+
 def cmd_desk(args: argparse.Namespace) -> int:
+    _need_display()
     return _ui("run_desk")(server=args.server, username=args.user)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from agentdesk.demo import run_demo
 
+    if not args.no_desk:
+        _need_display()
     return run_demo(
         db_url=args.db, port=args.port, desk=_ui("run_demo_desk") if not args.no_desk else None
     )
@@ -270,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(encoding="utf-8")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["desk"]  # the program on its own opens the desk
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -11,6 +11,7 @@ import logging
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +20,12 @@ SERVICE = "AgentDesk"
 
 def _usable(backend: KeyringBackend) -> tuple[bool, str]:
     name = f"{type(backend).__module__}.{type(backend).__name__}"
-    if "fail" in name or "null" in name.lower():
+    if isinstance(backend, fail.Keyring) or (
+        isinstance(backend, chainer.ChainerBackend) and not backend.backends
+    ):
         return False, "no keyring service is available on this machine"
-    if "plaintext" in name.lower() or "keyrings.alt" in name:
+    if "plaintext" in name.lower() or type(backend).__module__.startswith("keyrings.alt"):
         return False, f"the keyring backend {name} stores secrets in a file"
-    if hasattr(backend, "backends") and not backend.backends:
-        return False, "no keyring service is available on this machine"
     return True, name
 
 

@@ -75,15 +75,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """Linux: the embedded server ends when the desk ends, even if the desk is killed."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def server_process(db_url: str, port: int, *, timeout: float = 30.0) -> Iterator[str]:
     """Run ``agentdesk server`` as a child process until the block ends; yields its URL."""
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    # A frozen build is its own interpreter: the command line is the program itself.
+    program = (
+        [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "agentdesk"]
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agentdesk", "server", "--db", db_url, "--port", str(port)],
+        [*program, "server", "--db", db_url, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
     )
     try:
         deadline = time.monotonic() + timeout

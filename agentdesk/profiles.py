@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -74,19 +75,40 @@ def guess_format(path: Path, explicit: str | None = None) -> FileFormat:
 
 def read_profiles(path: Path, file_format: str | None = None) -> list[Customer]:
     fmt = guess_format(path, file_format)
-    text = path.read_text(encoding="utf-8-sig")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        advice = "save it as CSV UTF-8" if fmt == "csv" else "save it as UTF-8"
+        problem = SheetProblem(f"line {line}", "encoding", f"the file is not UTF-8: {advice}")
+        raise ProfileFileError([problem]) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # any line ends, as text mode reads
     return parse_json(text) if fmt == "json" else parse_csv(text)
 
 
-def _collect(items: Iterable[tuple[str, dict[str, Any]]]) -> list[Customer]:
+def _same_place(where: str, field: str) -> tuple[str, str]:
+    return where, field
+
+
+def _collect(
+    items: Iterable[tuple[str, dict[str, Any]]],
+    problems: list[SheetProblem],
+    locate: Callable[[str, str], tuple[str, str]] = _same_place,
+) -> list[Customer]:
+    """Every sheet validated; raises with ``problems`` and every sheet's own problems.
+
+    ``locate`` turns a sheet's first place and a field path into the place and field a
+    reader of the file looks for (a CSV device field lives on its own line).
+    """
     sheets: list[Customer] = []
-    problems: list[SheetProblem] = []
     seen: dict[str, str] = {}
     for where, raw in items:
         try:
             sheet = parse_customer(raw)
         except ValidationFailed as failed:
-            problems += [SheetProblem(where, e.field, e.message) for e in failed.errors]
+            for error in failed.errors:
+                problems.append(SheetProblem(*locate(where, error.field), error.message))
             continue
         if sheet.id in seen:
             problems.append(SheetProblem(where, "id", f"repeats the id of {seen[sheet.id]}"))
@@ -94,8 +116,14 @@ def _collect(items: Iterable[tuple[str, dict[str, Any]]]) -> list[Customer]:
         seen[sheet.id] = where
         sheets.append(sheet)
     if problems:
-        raise ProfileFileError(problems)
+        raise ProfileFileError(sorted(problems, key=_position))
     return sheets
+
+
+def _position(problem: SheetProblem) -> int:
+    """Where a problem is in the file (the number in ``line 7`` or ``customers[3]``)."""
+    found = re.search(r"\d+", problem.where)
+    return int(found[0]) if found else -1
 
 
 def parse_json(text: str) -> list[Customer]:
@@ -121,9 +149,7 @@ def parse_json(text: str) -> list[Customer]:
             continue
         sheet = {k: v for k, v in entry.items() if k != "version"}
         items.append((f"customers[{i}]", sheet))
-    if problems:
-        raise ProfileFileError(problems)
-    return _collect(items)
+    return _collect(items, problems)
 
 
 def _split(value: str) -> list[str]:
@@ -154,6 +180,7 @@ def parse_csv(text: str) -> list[Customer]:
 
     grouped: dict[str, tuple[str, dict[str, Any]]] = {}
     first_cells: dict[str, dict[str, str]] = {}
+    device_lines: dict[str, list[str]] = {}
     order: list[str] = []
     for row in reader:
         line = f"line {reader.line_num}"
@@ -168,10 +195,11 @@ def parse_csv(text: str) -> list[Customer]:
         if key not in grouped:
             customer: dict[str, Any] = dict(customer_cells)
             customer["phones"] = _phones(cells.get("phones", ""))
-            customer.setdefault("tier", "B")
+            customer["tier"] = customer.get("tier") or "B"  # an empty cell is no tier given
             customer["devices"] = []
             grouped[key] = (line, customer)
             first_cells[key] = customer_cells
+            device_lines[line] = []
             order.append(key)
         else:
             problems += [
@@ -184,9 +212,17 @@ def parse_csv(text: str) -> list[Customer]:
         device["ip_addresses"] = _split(cells.get("ip_addresses", ""))
         if any(device.values()):
             grouped[key][1]["devices"].append(device)
-    if problems:
-        raise ProfileFileError(problems)
-    return _collect(grouped[k] for k in order)
+            device_lines[grouped[key][0]].append(line)
+
+    def locate(where: str, field: str) -> tuple[str, str]:
+        # devices[1].ip_addresses[0] is the ip_addresses column of that computer's row;
+        # phones[1].number is the phones column of the customer's first row.
+        found = re.fullmatch(r"devices\[(\d+)\]\.(\w+).*", field)
+        if found:
+            return device_lines[where][int(found[1])], found[2]
+        return where, re.sub(r"\[.*", "", field)
+
+    return _collect((grouped[k] for k in order), problems, locate)
 
 
 def to_json(sheets: Iterable[Customer]) -> str:

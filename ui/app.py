@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import traceback
 from types import TracebackType
 from typing import TypeVar
 
 from agentdesk.credentials import TokenVault
+from agentdesk.display import display_problem
 from agentdesk.paths import config_dir
 from ui import theme
 from ui.background import Background
@@ -22,18 +22,6 @@ from ui.qt import QtCore, QtWidgets, qasync
 log = logging.getLogger(__name__)
 DEFAULT_SERVER = "http://127.0.0.1:8765"
 T = TypeVar("T")
-
-
-def display_problem() -> str | None:
-    """Why no window can open here, in one line; None when a display is available."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
-    return (
-        "AgentDesk needs a display, and none was found (DISPLAY and WAYLAND_DISPLAY are "
-        "unset): run it on a desktop, or under a virtual one with `xvfb-run make run`."
-    )
 
 
 def make_application() -> QtWidgets.QApplication:

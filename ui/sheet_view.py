@@ -6,7 +6,7 @@ from typing import Any
 
 from agentdesk.domain.customers import LANGUAGES, PHONE_LABELS, format_phone
 from ui import theme
-from ui.qt import Qt, QtCore, QtWidgets
+from ui.qt import Qt, QtCore, QtGui, QtWidgets
 
 COMMON_TIMEZONES = (
     "Europe/Oslo",
@@ -53,6 +53,35 @@ DEVICE_TEXT_FIELDS = (
 )
 
 
+DEVICE_FIELD_NAMES = {
+    "computer_name": "computer name",
+    "os": "operating system",
+    "cpu": "CPU",
+    "memory": "memory",
+    "disk": "disk",
+    "network_card": "network card",
+    "software": "common software",
+    "ip_addresses": "IP addresses",
+}
+ERROR_WIDTH = 260
+
+
+def wrap(text: str, metrics: QtGui.QFontMetrics, width: int) -> str:
+    """Break ``text`` into lines no wider than ``width`` pixels, at spaces."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and metrics.horizontalAdvance(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class FieldSlot:
     """An editor and the error line under it."""
 
@@ -60,11 +89,13 @@ class FieldSlot:
         self.editor = editor
         self.error = QtWidgets.QLabel()
         self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
         self.error.hide()
 
     def show_error(self, message: str | None) -> None:
-        self.error.setText(message or "")
+        # Lines are broken here rather than by the label: nested form layouts measure a
+        # word-wrapped label at the wrong width and clip its last line.
+        width = max(self.editor.width(), ERROR_WIDTH)
+        self.error.setText(wrap(message or "", self.error.fontMetrics(), width))
         self.error.setVisible(bool(message))
         self.editor.setToolTip(message or "")
         theme.set_invalid(self.editor, bool(message))
@@ -116,11 +147,16 @@ class PhoneRow(QtWidgets.QWidget):
         remove.setText("✕")
         remove.setToolTip("Remove this number")
         remove.clicked.connect(lambda: self.remove_requested.emit(self))
-        layout = QtWidgets.QHBoxLayout(self)
+        line = QtWidgets.QHBoxLayout()
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.label)
+        line.addWidget(self.number, 1)
+        line.addWidget(remove)
+        layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
-        layout.addWidget(self.slot.column(), 1)
-        layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
+        layout.setSpacing(2)
+        layout.addLayout(line)
+        layout.addWidget(self.slot.error)
 
     def value(self) -> dict[str, str]:
         return {"label": self.label.currentText(), "number": self.number.text()}
@@ -207,6 +243,7 @@ class DeviceForm(QtWidgets.QWidget):
             editor = self.slots[key].editor
             assert isinstance(editor, QtWidgets.QLineEdit)
             editor.setText(str(device.get(key, "")))
+            editor.setCursorPosition(0)
         for key in ("software", "ip_addresses"):
             editor = self.slots[key].editor
             assert isinstance(editor, QtWidgets.QPlainTextEdit)
@@ -423,6 +460,9 @@ class SheetView(QtWidgets.QWidget):
 
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
+        # A scroll bar that comes and goes changes the width after wrapped error lines were
+        # measured, and clips them; keep it.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         outer = QtWidgets.QVBoxLayout(self)
@@ -454,6 +494,8 @@ class SheetView(QtWidgets.QWidget):
         self.language.setCurrentIndex(max(index, 0))
         self.timezone.setCurrentText(data.get("timezone", "UTC"))
         self.department.setText(data.get("department") or "—")
+        for edit in self.findChildren(QtWidgets.QLineEdit):
+            edit.setCursorPosition(0)  # show the start of long values, not their end
         self.devices.clear()
         for form in self.device_forms:
             form.deleteLater()
@@ -540,18 +582,32 @@ class SheetView(QtWidgets.QWidget):
                 key = rest.split("[")[0] or "computer_name"
                 grouped.setdefault((key, self._index(head)), []).append(message)
             else:
-                unplaced.append(f"{path}: {message}")
+                unplaced.append(path)
         for (key, index), messages in grouped.items():
             form = self.device_forms[index]
             form.slots.get(key, form.slots["computer_name"]).show_error("\n".join(messages))
             self.devices.setTabText(index, f"⚠ {form.title()}")
-        if unplaced:
-            self.form_error.setText("\n".join(unplaced))
-            self.form_error.show()
+        summary = [self.describe_path(path) for path in errors if path not in unplaced]
+        lines = [f"Check {', '.join(dict.fromkeys(summary))}."] if summary else []
+        lines += [f"{path}: {errors[path]}" for path in unplaced]
+        self.form_error.setText("\n".join(lines))
+        self.form_error.setVisible(bool(lines))
         first = next(iter(errors), None)
         if first is not None:
             self._focus(first)
         return unplaced
+
+    def describe_path(self, path: str) -> str:
+        """A field path as the agent knows it: ``devices[0].ip_addresses[1]`` →
+        "IP addresses of HX-BJ-FIN-01"."""
+        head, _, rest = path.partition(".")
+        if head.startswith("phones["):
+            return f"phone {self._index(head) + 1}"
+        if head.startswith("devices[") and self._index(head) < len(self.device_forms):
+            key = rest.split("[")[0]
+            computer = self.device_forms[self._index(head)].title()
+            return f"{DEVICE_FIELD_NAMES.get(key, key)} of {computer}" if key else computer
+        return path.replace("_", " ")
 
     def _focus(self, path: str) -> None:
         head = path.partition(".")[0]

@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 FONTS = RESOURCES / "fonts"
+ICON = RESOURCES / "icons" / "agentdesk.svg"
 
 #: Shipped fonts: DejaVu Sans for Latin, Greek and Cyrillic, Droid Sans Fallback for
 #: Chinese, so every name renders with real glyphs even on a machine without fonts.
@@ -70,6 +71,7 @@ def apply(app: QtWidgets.QApplication) -> None:
     font.setPointSize(10)
     app.setFont(font)
     app.setStyle("Fusion")
+    app.setWindowIcon(QtGui.QIcon(str(ICON)))
     app.setStyleSheet(STYLE)
 
 

@@ -257,34 +257,50 @@ def normalise_phone(value: object, default_region: str | None = None) -> str:
     ``default_region`` (ISO 3166 code such as ``NO``) lets a number be typed in national
     form; without it the number must start with ``+`` or ``00`` and the country code.
     """
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
+    if value is not None and not isinstance(value, str):
+        raise FieldValueError(f"expected the number as text, got {type(value).__name__}")
+    original = (value or "").strip()
+    if not original:
         raise FieldValueError("is empty: enter the full number with country and area code")
-    if text.startswith("00"):
-        text = "+" + text[2:]
+    # phonenumbers would read letters as a vanity number (FLOWERS) or an extension (x12);
+    # E.164 keeps neither, so refuse them instead of storing a different number.
+    if any(c.isalpha() for c in original):
+        raise FieldValueError(
+            f"{original!r} contains letters: enter only digits, with + and the country code "
+            "(e.g. +47 22 33 44 55)"
+        )
+    text = "+" + original[2:] if original.startswith("00") else original
     try:
         parsed = phonenumbers.parse(text, default_region)
     except NumberParseException as exc:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
             raise FieldValueError(
-                f"{text!r} has no country code: start with + and the country code, "
+                f"{original!r} has no country code: start with + and the country code, "
                 "e.g. +47 22 33 44 55"
             ) from None
-        raise FieldValueError(f"{text!r} is not a phone number") from None
+        raise FieldValueError(f"{original!r} is not a phone number") from None
     reason = phonenumbers.is_possible_number_with_reason(parsed)
     if reason in (ValidationResult.TOO_SHORT, ValidationResult.INVALID_LENGTH):
         raise FieldValueError(
-            f"{text!r} is too short: include the area code (e.g. +86 10 6552 9988)"
+            f"{original!r} is too short: include the area code (e.g. +86 10 6552 9988)"
         )
     if reason == ValidationResult.TOO_LONG:
-        raise FieldValueError(f"{text!r} has too many digits")
+        raise FieldValueError(f"{original!r} has too many digits")
     if not phonenumbers.is_valid_number(parsed):
         region = phonenumbers.region_code_for_number(parsed) or "its country"
         raise FieldValueError(
-            f"{text!r} is not a valid number for {region}: "
+            f"{original!r} is not a valid number for {region}: "
             "include the area code and check the digits"
         )
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+def normalise_phone_label(value: object) -> str:
+    """One of :data:`PHONE_LABELS`; empty means ``office``, case is ignored."""
+    text = normalise_text(value).lower() or "office"
+    if text not in PHONE_LABELS:
+        raise FieldValueError(f"must be one of {', '.join(PHONE_LABELS)}, got {value!r}")
+    return text
 
 
 def format_phone(e164: str) -> str:
@@ -300,7 +316,9 @@ def refuse_credentials(keys: Sequence[str], where: str = "") -> list[FieldError]
     """Errors for any key that looks like a credential: the desk never stores them."""
     errors = []
     for key in keys:
-        words = set(re.split(r"[^a-z]+", key.lower()))
+        # adminPwd, pin_code, API-Secret, credentials: split camel case too, allow plurals.
+        words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", key)}
+        words |= {w[:-1] for w in words if w.endswith("s")}
         if words & set(CREDENTIAL_WORDS) or "password" in key.lower():
             errors.append(
                 FieldError(f"{where}{key}", "credentials are never stored on a customer sheet")
@@ -343,14 +361,14 @@ def _parse_phones(errors: list[FieldError], value: object, region: str | None) -
             errors.append(FieldError(path, "expected a phone number"))
             continue
         number = _check(errors, f"{path}.number", normalise_phone, raw, region)
-        label_text = _check(errors, f"{path}.label", normalise_text, label)
+        label_text = _check(errors, f"{path}.label", normalise_phone_label, label)
         if number is None or label_text is None:
             continue
         if number in seen:
             errors.append(FieldError(f"{path}.number", f"{format_phone(number)} is listed twice"))
             continue
         seen.add(number)
-        phones.append(Phone(number=number, label=label_text.lower() or "office"))
+        phones.append(Phone(number=number, label=label_text))
     return phones
 
 
@@ -481,14 +499,19 @@ def validate_changes(
 
 
 def phone_digits(e164: str) -> str:
-    """Digits of a number in international and national form, for digit search."""
+    """Digits of a number in international and national form, for digit search.
+
+    The national form keeps its trunk prefix (``020 7946 0018``, ``010 6552 9988``) so a
+    number typed as a caller ID shows it nationally is found too.
+    """
     digits = e164.lstrip("+")
     try:
         parsed = phonenumbers.parse(e164, None)
-        national = str(parsed.national_number)
     except NumberParseException:
-        national = ""
-    return f"{digits} {national}"
+        return digits
+    national = phonenumbers.national_significant_number(parsed)
+    dialled = re.sub(r"\D", "", phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL))
+    return " ".join(dict.fromkeys((digits, national, dialled)))
 
 
 def search_text(customer: Customer) -> str:

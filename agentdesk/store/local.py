@@ -464,14 +464,39 @@ class LocalStore:
             row = conn.execute(select(OutboxRow).where(OutboxRow.id == mutation_id)).first()
             if row is None:
                 return
-            conn.execute(delete(OutboxRow).where(OutboxRow.id == mutation_id))
             if keep_mine:
+                # Re-based in place, under a new idempotency key: the edit keeps its place
+                # before any later edit of the same sheet.
                 version = conn.scalar(
                     select(CustomerRow.version).where(CustomerRow.id == row.entity_id)
                 )
-                op = "create" if row.op == "create" and not version else "update"
-                self._enqueue(conn, row.entity_id, op, int(version or 0), row.fields)
+                conn.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == mutation_id)
+                    .values(
+                        id=str(uuid.uuid4()),
+                        op="create" if row.op == "create" and not version else "update",
+                        base_version=int(version or 0),
+                        state="pending",
+                        detail=None,
+                        attempts=0,
+                    )
+                )
+            else:
+                conn.execute(delete(OutboxRow).where(OutboxRow.id == mutation_id))
+                self._forget_if_never_synced(conn, row.entity_id)
             self._rebuild(conn, row.entity_id)
+
+    def _forget_if_never_synced(self, conn: Connection, customer_id: str) -> None:
+        """A sheet the server never had, with no edit left to send, is dropped entirely."""
+        server_data = conn.execute(
+            select(CustomerRow.server_data).where(CustomerRow.id == customer_id)
+        ).scalar_one_or_none()
+        remaining = conn.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.entity_id == customer_id)
+        )
+        if server_data is None and not remaining:
+            conn.execute(delete(CustomerRow).where(CustomerRow.id == customer_id))
 
 
 def _columns(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,10 @@ import pytest
 from keyring.backends import fail
 
 from agentdesk.credentials import TokenVault
+from agentdesk.display import display_problem
 from agentdesk.sync.engine import SyncState
 from tests.conftest import LiveServer
 from tests.ui.conftest import add_customers, server_sheet, until
-from ui.app import display_problem
 from ui.background import Background
 from ui.desk_session import DeskSession, SignIn, sign_in
 from ui.login_dialog import LoginController, LoginView
