@@ -126,7 +126,7 @@ class Desk:
         try:
             sign_out = await ended
         finally:
-            window.background.cancel_all()
+            window.shutdown()
             window.hide()
             await session.close(sign_out=False)
             window.deleteLater()

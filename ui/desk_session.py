@@ -66,6 +66,7 @@ class DeskSession(QtCore.QObject):
         self.vault = vault
         self.remember = remember
         self.started_offline = not online
+        self._closed = False
         self.engine = SyncEngine(runner, client)
         self.engine.on_status(self.status_changed.emit)
         self.engine.on_records_changed(self.records_changed.emit)
@@ -85,6 +86,10 @@ class DeskSession(QtCore.QObject):
         self.engine.wake()
 
     async def close(self, *, sign_out: bool = False) -> None:
+        """Stop syncing and release the store; calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         await self.engine.stop()
         if sign_out:
             await self.client.logout()

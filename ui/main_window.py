@@ -117,6 +117,11 @@ class MainWindow(QtWidgets.QMainWindow):
             f"AgentDesk {__version__}\nThe help-desk workspace.\n\nServer: {self.session.server}",
         )
 
+    def shutdown(self) -> None:
+        """Stop timers and background jobs; the session is closed by its owner."""
+        self.search.stop()
+        self.background.cancel_all()
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self.sheet.confirm_leave(self):
             event.ignore()

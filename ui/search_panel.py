@@ -106,7 +106,7 @@ class SearchController(QtCore.QObject):
         view.results.itemActivated.connect(lambda item, _c: self._open_item(item))
         view.new_button.clicked.connect(self.new_requested.emit)
         view.query.installEventFilter(self)
-        session.records_changed.connect(lambda _ids: self._debounce.start())
+        session.records_changed.connect(self._debounce.start)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         # Arrow keys in the query field move through the results.
@@ -121,6 +121,10 @@ class SearchController(QtCore.QObject):
                     tree.setCurrentItem(target)
                 return True
         return super().eventFilter(watched, event)
+
+    def stop(self) -> None:
+        self._debounce.stop()
+        self.session.records_changed.disconnect(self._debounce.start)
 
     def search_now(self) -> None:
         query = self.view.query.text()

@@ -42,6 +42,7 @@ def loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     from ui import theme
 
     theme.apply(qapp)
+    qapp.setQuitOnLastWindowClosed(False)  # as the desk runs: windows come and go
     event_loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
     yield event_loop
@@ -50,12 +51,21 @@ def loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     asyncio.set_event_loop(None)
 
 
-@pytest.fixture
-def run(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, T]], T]:
-    def runner(coro: Coroutine[Any, Any, T]) -> T:
-        return loop.run_until_complete(asyncio.wait_for(coro, timeout=60))
+#: Coroutines that end what a test opened (sessions, windows), run even when it fails.
+CLEANUPS: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
-    return runner
+
+@pytest.fixture
+def run(loop: asyncio.AbstractEventLoop) -> Iterator[Callable[[Coroutine[Any, Any, T]], T]]:
+    """Run a test's scenario as one coroutine, so the loop keeps running while the
+    desk's background work (the sync engine) goes on, as it does in the desk."""
+
+    def runner(coro: Coroutine[Any, Any, T]) -> T:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout=90))
+
+    yield runner
+    while CLEANUPS:
+        loop.run_until_complete(CLEANUPS.pop()())
 
 
 async def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -11,9 +12,9 @@ from keyring.backends import fail
 
 from agentdesk.credentials import TokenVault
 from agentdesk.display import display_problem
-from agentdesk.sync.engine import SyncState
+from agentdesk.sync.engine import Backoff, SyncState
 from tests.conftest import LiveServer
-from tests.ui.conftest import add_customers, server_sheet, until
+from tests.ui.conftest import CLEANUPS, add_customers, server_sheet, until
 from ui.background import Background
 from ui.desk_session import DeskSession, SignIn, sign_in
 from ui.login_dialog import LoginController, LoginView
@@ -50,38 +51,44 @@ def desk_server(
     return sqlite_server
 
 
-def _sign_in(server: LiveServer, vault: TokenVault, run: Run) -> DeskSession:
+_CLOSED: set[DeskSession] = set()
+
+
+async def _sign_in(server: LiveServer, vault: TokenVault) -> DeskSession:
     account = server.accounts["agent"]
-    session: DeskSession = run(
-        sign_in(SignIn(server.url, account.username, account.password, remember=False), vault)
-    )
-    return session
+    form = SignIn(server.url, account.username, account.password, remember=False)
+    return await sign_in(form, vault)
 
 
-def _window(session: DeskSession, run: Run) -> MainWindow:
+async def _window(server: LiveServer, vault: TokenVault) -> MainWindow:
+    """A signed-in desk after its first sync. Each test runs as one coroutine, so the loop
+    keeps running (as in the desk) while the sync engine works."""
+    session = await _sign_in(server, vault)
     window = MainWindow(session)
     window.background.show_dialogs = False
     window.resize(1280, 800)
     window.show()
-
-    async def start() -> None:
-        session.start()
-
-    run(start())
-    run(until(lambda: session.status.state is SyncState.UP_TO_DATE, "the first sync"))
+    CLEANUPS.append(lambda: _close(window))
+    session.start()
+    await until(lambda: session.status.state is SyncState.UP_TO_DATE, "the first sync")
     return window
 
 
-def _close(window: MainWindow, run: Run) -> None:
+async def _close(window: MainWindow) -> None:
+    if window.session in _CLOSED:
+        return
+    _CLOSED.add(window.session)
     window.sheet.dirty = False
     window.close()
-    run(window.session.close())
+    window.shutdown()
+    await window.session.close()
     window.deleteLater()
+    await asyncio.sleep(0.05)
 
 
-def _open(window: MainWindow, customer_id: str, run: Run) -> None:
+async def _open(window: MainWindow, customer_id: str) -> None:
     window.open_customer(customer_id)
-    run(until(lambda: window.sheet.customer_id == customer_id, "the sheet to open"))
+    await until(lambda: window.sheet.customer_id == customer_id, "the sheet to open")
 
 
 # --- sign-in ------------------------------------------------------------------------------
@@ -104,46 +111,53 @@ def test_sign_in_marks_empty_fields_and_sends_nothing(vault: TokenVault, run: Ru
 def test_sign_in_rejects_a_wrong_password_and_accepts_the_right_one(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given the sign-in dialog for a real server
-    view = LoginView()
-    controller = LoginController(view, vault, Background(view))
-    account = desk_server.accounts["agent"]
-    controller.prefill(desk_server.url, account.username)
-    sessions: list[DeskSession] = []
-    controller.signed_in.connect(sessions.append)
-    # When the password is wrong
-    view.password.setText("not-the-password")
-    view.sign_in_button.click()
-    run(until(lambda: not view.message.isHidden(), "the refusal"))
-    # Then the dialog says so and keeps the form
-    assert view.message.text() == "Incorrect user name or password."
-    assert view.username.text() == account.username
-    # When the right password is given
-    view.password.setText(account.password)
-    view.sign_in_button.click()
-    run(until(lambda: sessions, "the session"))
-    # Then a session for that user opens
-    assert sessions[0].user.username == account.username
-    run(sessions[0].close())
+    async def scenario() -> None:
+        # Given the sign-in dialog for a real server
+        view = LoginView()
+        controller = LoginController(view, vault, Background(view))
+        account = desk_server.accounts["agent"]
+        controller.prefill(desk_server.url, account.username)
+        sessions: list[DeskSession] = []
+        controller.signed_in.connect(sessions.append)
+        # When the password is wrong
+        view.password.setText("not-the-password")
+        view.sign_in_button.click()
+        await until(lambda: not view.message.isHidden(), "the refusal")
+        # Then the dialog says so and keeps the form
+        assert view.message.text() == "Incorrect user name or password."
+        assert view.username.text() == account.username
+        # When the right password is given
+        view.password.setText(account.password)
+        view.sign_in_button.click()
+        await until(lambda: sessions, "the session")
+        # Then a session for that user opens
+        assert sessions[0].user.username == account.username
+        await sessions[0].close()
+
+    run(scenario())
 
 
 def test_remember_me_keeps_the_refresh_token_in_the_keyring_only(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given "remember me"
-    account = desk_server.accounts["agent"]
-    form = SignIn(desk_server.url, account.username, account.password, remember=True)
-    # When the agent signs in
-    session = run(sign_in(form, vault))
-    # Then the keyring holds the refresh token and the local store does not
-    token = vault.load(desk_server.url, account.username)
-    assert token and token == session.client.refresh_token
-    store_bytes = session.store.path.read_bytes() if session.store.path else b""
-    assert token.encode() not in store_bytes
-    run(session.close())
+    async def scenario() -> None:
+        # Given "remember me"
+        account = desk_server.accounts["agent"]
+        form = SignIn(desk_server.url, account.username, account.password, remember=True)
+        # When the agent signs in
+        session = await sign_in(form, vault)
+        await asyncio.sleep(0.2)  # the keyring write runs on a worker thread
+        # Then the keyring holds the refresh token and the local store does not
+        token = vault.load(desk_server.url, account.username)
+        assert token and token == session.client.refresh_token
+        store_bytes = session.store.path.read_bytes() if session.store.path else b""
+        assert token.encode() not in store_bytes
+        await session.close()
+
+    run(scenario())
 
 
-def test_a_machine_without_keyring_says_so_on_the_sign_in_form(run: Run) -> None:
+def test_a_machine_without_keyring_says_so_on_the_sign_in_form() -> None:
     # Given a machine whose keyring has no backend
     vault = TokenVault(fail.Keyring())
     # When the sign-in form opens
@@ -168,215 +182,224 @@ def test_no_display_is_reported_in_one_line(monkeypatch: pytest.MonkeyPatch) -> 
 # --- search and the sheet -----------------------------------------------------------------
 
 
+def _first_result(window: MainWindow) -> str:
+    item = window.search_view.results.topLevelItem(0)
+    return item.text(0) if item is not None else ""
+
+
 def test_search_finds_customers_as_the_agent_types(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given a signed-in desk after its first sync
-    window = _window(_sign_in(desk_server, vault, run), run)
-    results = window.search_view.results
-    # When the agent types part of a Chinese name
-    window.search_view.query.setText("王")
-    run(until(lambda: results.topLevelItemCount() == 1, "one result"))
-    # Then the match is listed with its tier
-    item = results.topLevelItem(0)
-    assert item is not None
-    assert (item.text(0), item.text(1)) == ("王伟", "A")
-    # When the agent types phone digits with spaces
-    window.search_view.query.setText("6552 99")
-    run(
-        until(
-            lambda: results.topLevelItemCount() == 1 and results.topLevelItem(0).text(0) == "王伟",
-            "the phone match",
-        )
-    )
-    # When the agent types a Norwegian name in lower case
-    window.search_view.query.setText("ødeg")
-    run(
-        until(
-            lambda: (
-                results.topLevelItemCount() == 1
-                and results.topLevelItem(0).text(0) == "Bjørn Ødegård"
-            ),
-            "the Norwegian match",
-        )
-    )
-    _close(window, run)
+    async def scenario() -> None:
+        # Given a signed-in desk after its first sync
+        window = await _window(desk_server, vault)
+        results = window.search_view.results
+        # When the agent types part of a Chinese name
+        window.search_view.query.setText("王")
+        await until(lambda: results.topLevelItemCount() == 1, "one result")
+        # Then the match is listed with its tier
+        item = results.topLevelItem(0)
+        assert item is not None
+        assert (item.text(0), item.text(1)) == ("王伟", "A")
+        # When the agent types phone digits with spaces, then a Norwegian name in lower case
+        window.search_view.query.setText("6552 99")
+        await until(lambda: _first_result(window) == "王伟", "the phone match")
+        window.search_view.query.setText("ødeg")
+        await until(lambda: _first_result(window) == "Bjørn Ødegård", "the Norwegian match")
+        assert results.topLevelItemCount() == 1
+        await _close(window)
+
+    run(scenario())
 
 
 def test_opening_a_sheet_shows_every_part_of_it(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given a synced desk
-    window = _window(_sign_in(desk_server, vault, run), run)
-    # When the agent opens 王伟's sheet
-    _open(window, WANG_ID, run)
-    view = window.sheet_view
-    # Then contact, tier badge, service and the computer are shown
-    assert view.title.text() == "王伟"
-    assert "Tier A" in view.badge.text()
-    assert view.organisation.text() == "华信物流有限公司"
-    assert view.phones.rows[0].number.text() == "+86 10 6552 9988"
-    assert view.language.currentData() == "zh_CN"
-    assert view.timezone.currentText() == "Asia/Shanghai"
-    device = view.device_forms[0].value()
-    assert device["cpu"] and device["ip_addresses"] == ["10.1.2.3"]
-    _close(window, run)
+    async def scenario() -> None:
+        # Given a synced desk
+        window = await _window(desk_server, vault)
+        # When the agent opens 王伟's sheet
+        await _open(window, WANG_ID)
+        view = window.sheet_view
+        # Then contact, tier badge, service and the computer are shown
+        assert view.title.text() == "王伟"
+        assert "Tier A" in view.badge.text()
+        assert view.organisation.text() == "华信物流有限公司"
+        assert view.phones.rows[0].number.text() == "+86 10 6552 9988"
+        assert view.language.currentData() == "zh_CN"
+        assert view.timezone.currentText() == "Asia/Shanghai"
+        device = view.device_forms[0].value()
+        assert device["cpu"] and device["ip_addresses"] == ["10.1.2.3"]
+        await _close(window)
+
+    run(scenario())
 
 
 def test_a_refused_edit_keeps_the_typed_text_and_saves_nothing(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given an open sheet
-    session = _sign_in(desk_server, vault, run)
-    window = _window(session, run)
-    _open(window, BJORN_ID, run)
-    view = window.sheet_view
-    # When the agent types a number without area code and a malformed IP, and saves
-    view.phones.rows[0].number.setText("6552 9988")
-    view.phones.rows[0].number.textEdited.emit("6552 9988")
-    ips = view.device_forms[0].slots["ip_addresses"].editor
-    assert isinstance(ips, QtWidgets.QPlainTextEdit)
-    ips.setPlainText("10.1.2.300")
-    window.sheet.save()
-    run(until(lambda: "fix" in view.save_state.text(), "the refusal"))
-    # Then each field says what is wrong, and what was typed is still there
-    assert "country code" in view.phones.rows[0].slot.error.text()
-    assert "IPv4 or IPv6" in view.device_forms[0].slots["ip_addresses"].error.text()
-    assert view.phones.rows[0].number.text() == "6552 9988"
-    assert ips.toPlainText() == "10.1.2.300"
-    assert window.sheet.dirty
-    # And nothing was written to the local store
-    assert session.store.outbox_counts().pending == 0
-    stored = session.store.customer(BJORN_ID)
-    assert stored is not None and stored.phones[0].number == "+4722334455"
-    _close(window, run)
+    async def scenario() -> None:
+        # Given an open sheet
+        window = await _window(desk_server, vault)
+        session = window.session
+        await _open(window, BJORN_ID)
+        view = window.sheet_view
+        # When the agent types a number without area code and a malformed IP, and saves
+        view.phones.rows[0].number.setText("6552 9988")
+        view.phones.rows[0].number.textEdited.emit("6552 9988")
+        ips = view.device_forms[0].slots["ip_addresses"].editor
+        assert isinstance(ips, QtWidgets.QPlainTextEdit)
+        ips.setPlainText("10.1.2.300")
+        window.sheet.save()
+        await until(lambda: "fix" in view.save_state.text(), "the refusal")
+        # Then each field says what is wrong, and what was typed is still there
+        assert "country code" in view.phones.rows[0].slot.error.text()
+        assert "IPv4 or IPv6" in view.device_forms[0].slots["ip_addresses"].error.text()
+        assert view.phones.rows[0].number.text() == "6552 9988"
+        assert ips.toPlainText() == "10.1.2.300"
+        assert "phone 1" in view.form_error.text()
+        assert window.sheet.dirty
+        # And nothing was written to the local store
+        assert session.store.outbox_counts().pending == 0
+        stored = session.store.customer(BJORN_ID)
+        assert stored is not None and stored.phones[0].number == "+4722334455"
+        await _close(window)
+
+    run(scenario())
 
 
 def test_an_empty_name_is_refused_on_the_name_field(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given an open sheet
-    window = _window(_sign_in(desk_server, vault, run), run)
-    _open(window, BJORN_ID, run)
-    view = window.sheet_view
-    # When the name is cleared and the sheet saved
-    view.name.setText("")
-    view.name.textEdited.emit("")
-    window.sheet.save()
-    run(until(lambda: not view.slots["name"].error.isHidden(), "the name error"))
-    # Then the name field explains what is expected
-    assert "full name" in view.slots["name"].error.text()
-    assert view.name.property("invalid") is True
-    _close(window, run)
+    async def scenario() -> None:
+        # Given an open sheet
+        window = await _window(desk_server, vault)
+        await _open(window, BJORN_ID)
+        view = window.sheet_view
+        # When the name is cleared and the sheet saved
+        view.name.setText("")
+        view.name.textEdited.emit("")
+        window.sheet.save()
+        await until(lambda: not view.slots["name"].error.isHidden(), "the name error")
+        # Then the name field explains what is expected
+        assert "full name" in view.slots["name"].error.text()
+        assert view.name.property("invalid") is True
+        await _close(window)
+
+    run(scenario())
 
 
 def test_a_valid_edit_is_saved_locally_then_reaches_the_server(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given an open sheet
-    session = _sign_in(desk_server, vault, run)
-    window = _window(session, run)
-    _open(window, BJORN_ID, run)
-    view = window.sheet_view
-    # When the agent changes the organisation and presses Save
-    view.organisation.setText("Oslo universitetssykehus")
-    view.organisation.textEdited.emit("Oslo universitetssykehus")
-    assert view.save_button.isEnabled()
-    view.save_button.click()
-    run(until(lambda: "Saved" in view.save_state.text(), "the save"))
-    # Then the local store has it at once
-    stored = session.store.customer(BJORN_ID)
-    assert stored is not None and stored.organisation == "Oslo universitetssykehus"
-    # And the server receives it
-    run(
-        until(
-            lambda: (
-                server_sheet(desk_server, BJORN_ID)["organisation"] == "Oslo universitetssykehus"
-            ),
-            "the server to have the edit",
+    async def scenario() -> None:
+        # Given an open sheet
+        window = await _window(desk_server, vault)
+        session = window.session
+        await _open(window, BJORN_ID)
+        view = window.sheet_view
+        # When the agent changes the organisation and presses Save
+        view.organisation.setText("Oslo universitetssykehus")
+        view.organisation.textEdited.emit("Oslo universitetssykehus")
+        assert view.save_button.isEnabled()
+        view.save_button.click()
+        await until(lambda: "Saved" in view.save_state.text(), "the save")
+        # Then the local store has it at once
+        stored = session.store.customer(BJORN_ID)
+        assert stored is not None and stored.organisation == "Oslo universitetssykehus"
+        # And the server receives it, once
+        await until(
+            lambda: server_sheet(desk_server, BJORN_ID)["version"] == 2, "the server's copy"
         )
-    )
-    assert server_sheet(desk_server, BJORN_ID)["version"] == 2
-    run(until(lambda: session.status.pending == 0, "an empty outbox"))
-    _close(window, run)
+        sheet = server_sheet(desk_server, BJORN_ID)
+        assert sheet["organisation"] == "Oslo universitetssykehus"
+        await until(lambda: session.store.outbox_counts().pending == 0, "an empty outbox")
+        await _close(window)
+
+    run(scenario())
 
 
 def test_with_the_server_stopped_the_desk_works_and_catches_up_later(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given a synced desk
-    session = _sign_in(desk_server, vault, run)
-    window = _window(session, run)
-    session.engine.backoff = type(session.engine.backoff)(base=0.05, cap=0.2)
-    # When the server stops and the agent edits a sheet
-    desk_server.process.stop()
-    _open(window, WANG_ID, run)
-    view = window.sheet_view
-    view.location.setText("北京市朝阳区 5 楼")
-    view.location.textEdited.emit("北京市朝阳区 5 楼")
-    window.sheet.save()
-    run(until(lambda: "Saved" in view.save_state.text(), "the local save"))
-    # Then the status bar says offline with one change waiting
-    run(until(lambda: session.status.state is SyncState.OFFLINE, "offline"))
-    assert "Offline" in window.sync_status.text.text()
-    assert "1 change to send" in window.sync_status.text.text()
-    # And search still works
-    window.search_view.query.setText("华信")
-    run(until(lambda: window.search_view.results.topLevelItemCount() == 1, "offline search"))
-    # When the server comes back
-    desk_server.process.start()
-    session.wake_sync()
-    run(
-        until(
+    async def scenario() -> None:
+        # Given a synced desk that retries quickly
+        window = await _window(desk_server, vault)
+        session = window.session
+        session.engine.backoff = Backoff(base=0.05, cap=0.2)
+        # When the server stops and the agent edits a sheet
+        desk_server.process.stop()
+        await _open(window, WANG_ID)
+        view = window.sheet_view
+        view.location.setText("北京市朝阳区 5 楼")
+        view.location.textEdited.emit("北京市朝阳区 5 楼")
+        window.sheet.save()
+        await until(lambda: "Saved" in view.save_state.text(), "the local save")
+        # Then the status bar says offline with one change waiting
+        await until(lambda: session.status.state is SyncState.OFFLINE, "offline")
+        await until(lambda: "1 change to send" in window.sync_status.text.text(), "the count")
+        assert "Offline" in window.sync_status.text.text()
+        # And search still works
+        window.search_view.query.setText("华信")
+        await until(lambda: _first_result(window) == "王伟", "offline search")
+        # When the server comes back
+        desk_server.process.start()
+        session.wake_sync()
+        await until(
             lambda: session.status.state is SyncState.UP_TO_DATE and session.status.pending == 0,
             "catching up",
         )
-    )
-    # Then the edit is on the server exactly once
-    sheet = server_sheet(desk_server, WANG_ID)
-    assert sheet["location"] == "北京市朝阳区 5 楼"
-    assert sheet["version"] == 2
-    _close(window, run)
+        # Then the edit is on the server exactly once
+        sheet = server_sheet(desk_server, WANG_ID)
+        assert (sheet["location"], sheet["version"]) == ("北京市朝阳区 5 楼", 2)
+        await _close(window)
+
+    run(scenario())
 
 
 def test_a_new_sheet_is_created_locally_and_on_the_server(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:
-    # Given a synced desk
-    session = _sign_in(desk_server, vault, run)
-    window = _window(session, run)
-    # When the agent fills a new sheet and saves it
-    window.new_customer()
-    view = window.sheet_view
-    view.name.setText("Анна Кузнецова")
-    view.phones.rows[0].number.setText("+7 495 614-72-38")
-    view.tier.setCurrentIndex(view.tier.findData("A"))
-    window.sheet.save()
-    run(until(lambda: "Saved" in view.save_state.text(), "the save"))
-    customer_id = window.sheet.customer_id
-    assert customer_id is not None
-    # Then the server has it, in the agent's department
-    run(
-        until(
-            lambda: session.status.pending == 0 and session.status.state is SyncState.UP_TO_DATE,
-            "the push",
+    async def scenario() -> None:
+        # Given a synced desk
+        window = await _window(desk_server, vault)
+        session = window.session
+        # When the agent fills a new sheet and saves it
+        window.new_customer()
+        view = window.sheet_view
+        view.name.setText("Анна Кузнецова")
+        view.phones.rows[0].number.setText("+7 495 614-72-38")
+        view.tier.setCurrentIndex(view.tier.findData("A"))
+        window.sheet.save()
+        await until(lambda: "Saved" in view.save_state.text(), "the save")
+        customer_id = window.sheet.customer_id
+        assert customer_id is not None
+        # Then the server has it, in the agent's department
+        await until(lambda: session.store.outbox_counts().pending == 0, "the push")
+        sheet = server_sheet(desk_server, customer_id)
+        assert (sheet["name"], sheet["tier"], sheet["department"]) == (
+            "Анна Кузнецова",
+            "A",
+            "North",
         )
-    )
-    sheet = server_sheet(desk_server, customer_id)
-    assert (sheet["name"], sheet["tier"], sheet["department"]) == ("Анна Кузнецова", "A", "North")
-    assert sheet["phones"][0]["number"] == "+74956147238"
-    _close(window, run)
+        assert sheet["phones"][0]["number"] == "+74956147238"
+        await _close(window)
+
+    run(scenario())
 
 
 def test_ctrl_f_focuses_the_search_field(
     desk_server: LiveServer, vault: TokenVault, run: Run, qtbot: Any
 ) -> None:
-    # Given a desk with the focus on a sheet
-    window = _window(_sign_in(desk_server, vault, run), run)
-    _open(window, BJORN_ID, run)
-    window.sheet_view.name.setFocus()
-    # When the agent presses Ctrl+F
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_F, QtCore.Qt.KeyboardModifier.ControlModifier)
-    # Then the search field has the focus
-    run(until(lambda: window.search_view.query.hasFocus(), "focus on search"))
-    _close(window, run)
+    async def scenario() -> None:
+        # Given a desk with the focus on a sheet
+        window = await _window(desk_server, vault)
+        await _open(window, BJORN_ID)
+        window.sheet_view.name.setFocus()
+        # When the agent presses Ctrl+F
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_F, QtCore.Qt.KeyboardModifier.ControlModifier)
+        # Then the search field has the focus
+        await until(lambda: window.search_view.query.hasFocus(), "focus on search")
+        await _close(window)
+
+    run(scenario())
