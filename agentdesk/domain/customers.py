@@ -523,8 +523,18 @@ def search_text(customer: Customer) -> str:
     return " ".join(p for p in parts if p).casefold()
 
 
-def query_terms(query: str) -> list[str]:
-    """Terms of a typed query; a phone-like query becomes its digits (``+47 22 33`` → 472233)."""
+def escape_like(term: str) -> str:
+    """``term`` for a SQL ``LIKE … ESCAPE '\\'`` pattern, its wildcards taken literally."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def query_alternatives(query: str) -> list[tuple[str, ...]]:
+    """Terms of a typed query, each with the forms any of which may match.
+
+    A phone-like query becomes its digits (``+47 22 33`` → 472233). Digits with dots and no
+    spaces may be an IP address being typed (``10.132.2``) or a number written with dots
+    (``22.33.44.55``): both forms are tried.
+    """
     query = query.strip().casefold()
     if not query:
         return []
@@ -532,13 +542,17 @@ def query_terms(query: str) -> list[str]:
         digits = re.sub(r"\D", "", query)
         if query.startswith("00"):
             digits = digits[2:]
-        # An IPv4 address also matches this pattern; keep dots so it still finds the address.
-        if query.count(".") == 3 and " " not in query:
-            return [query]
-        return [digits]
-    return query.split()
+        if re.fullmatch(r"[\d.]+", query) and "." in query:
+            return [(query, digits)]
+        return [(digits,)]
+    return [(term,) for term in query.split()]
+
+
+def query_terms(query: str) -> list[str]:
+    """The first form of each term of a typed query (see :func:`query_alternatives`)."""
+    return [forms[0] for forms in query_alternatives(query)]
 
 
 def matches(customer: Customer, query: str) -> bool:
     text = search_text(customer)
-    return all(term in text for term in query_terms(query))
+    return all(any(form in text for form in forms) for forms in query_alternatives(query))

@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -36,9 +37,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from agentdesk.domain.customers import (
     SHEET_FIELDS,
     Customer,
+    escape_like,
     format_phone,
     parse_customer,
-    query_terms,
+    query_alternatives,
     search_text,
     validate_changes,
 )
@@ -125,10 +127,6 @@ class OutboxCounts:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class LocalStore:
@@ -218,8 +216,10 @@ class LocalStore:
     def search(self, query: str, *, limit: int = 50) -> list[CustomerSummary]:
         """Sheets whose name, phone digits, e-mail, organisation, computer or IP match."""
         stmt = select(CustomerRow.data)
-        for term in query_terms(query):
-            stmt = stmt.where(CustomerRow.search.like(f"%{_escape_like(term)}%", escape="\\"))
+        for forms in query_alternatives(query):
+            stmt = stmt.where(
+                or_(*(CustomerRow.search.like(f"%{escape_like(f)}%", escape="\\") for f in forms))
+            )
         stmt = stmt.order_by(CustomerRow.name, CustomerRow.id).limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).scalars().all()

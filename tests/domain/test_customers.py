@@ -755,6 +755,13 @@ def test_empty_query_matches_every_sheet(sheets: dict[str, Customer]) -> None:
     assert found(sheets, "") == set(sheets)
 
 
+def test_a_partly_typed_ip_address_finds_the_address(sheets: dict[str, Customer]) -> None:
+    # Given the sheets
+    # When an agent has typed only the first three parts of an address
+    # Then the computer with that address is found, not only numbers with those digits
+    assert "bjorn" in found(sheets, "10.44.18")
+
+
 @pytest.mark.parametrize(
     ("query", "terms"),
     [
