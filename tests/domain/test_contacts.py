@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from agentdesk.domain.contacts import (
@@ -9,8 +11,12 @@ from agentdesk.domain.contacts import (
     Urgency,
     WaitingContact,
     answer_urgency,
+    check_note,
+    check_promise,
+    check_wrap_up,
     queue_order,
     ring_count,
+    speed_of_answer,
 )
 
 
@@ -84,3 +90,73 @@ def test_contacts_that_do_not_ring_are_never_late_by_rings() -> None:
     mail = _contact("m", "A", 0.0, channel="email")
     # Then it has no ring urgency
     assert mail.urgency(60.0) is Urgency.ON_TIME
+
+
+# --- the contact record ---------------------------------------------------------------------
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
+
+def test_a_promise_with_a_concrete_future_time_is_accepted() -> None:
+    # Given a promise with text and a due time tomorrow
+    errors = check_promise("A replacement disk is installed", NOW + dt.timedelta(days=1), now=NOW)
+    # Then nothing is wrong with it
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "text", ["I'll fix it ASAP", "as soon as possible", "我们会尽快处理", "Vi ordner det snarest"]
+)
+def test_a_promise_that_says_asap_is_refused_with_the_reason(text: str) -> None:
+    # Given a promise phrased with a vague time, in any of the three languages
+    errors = check_promise(text, NOW + dt.timedelta(hours=2), now=NOW)
+    # Then the text is refused and the agent is told to give a time
+    assert [e.field for e in errors] == ["text"]
+    assert "is not a time" in errors[0].message
+
+
+def test_words_that_only_contain_asap_are_not_flagged() -> None:
+    # Given text where the letters a-s-a-p appear inside another word
+    errors = check_promise("Send the wasapi driver log", NOW + dt.timedelta(hours=1), now=NOW)
+    # Then it is accepted
+    assert errors == []
+
+
+def test_a_promise_needs_a_due_time_in_the_future() -> None:
+    # Given promises without a time, with a past time and with a naive time
+    missing = check_promise("Call back", None, now=NOW)
+    past = check_promise("Call back", NOW - dt.timedelta(minutes=1), now=NOW)
+    naive = check_promise("Call back", dt.datetime(2030, 1, 1), now=NOW)
+    # Then each says what the due field expects
+    assert [e.field for e in missing] == ["due_at"] and "concrete" in missing[0].message
+    assert "future" in past[0].message
+    assert "time zone" in naive[0].message
+
+
+def test_an_empty_promise_text_is_refused() -> None:
+    assert [e.field for e in check_promise("  ", NOW + dt.timedelta(hours=1), now=NOW)] == ["text"]
+
+
+def test_notes_must_say_something_and_stay_readable() -> None:
+    assert check_note("Customer confirmed the printer works again.") == []
+    assert check_note("   ")[0].field == "text"
+    assert "too long" in check_note("x" * 5000)[0].message
+
+
+def test_wrap_up_names_category_and_outcome() -> None:
+    assert check_wrap_up("printing", "solved", None) == []
+    errors = check_wrap_up("coffee", "maybe", None)
+    assert {e.field for e in errors} == {"category", "outcome"}
+
+
+def test_a_hand_over_names_who_takes_it_over() -> None:
+    # Given an escalated contact with nobody named
+    errors = check_wrap_up("network", "escalated", "  ")
+    # Then the wrap-up asks for the person (first-question responsibility)
+    assert [e.field for e in errors] == ["handed_to"]
+    assert check_wrap_up("network", "escalated", "OPS supervisor Per Olsen") == []
+
+
+def test_speed_of_answer_is_the_wait_before_the_answer() -> None:
+    assert speed_of_answer(NOW, NOW + dt.timedelta(seconds=7.5)) == 7.5
+    assert speed_of_answer(NOW, None) is None
