@@ -138,8 +138,11 @@ def issue_refresh_token(session: Session, user: User, *, days: int) -> str:
 
 def redeem_refresh_token(session: Session, token: str) -> User | None:
     """The user a refresh token belongs to, revoking it (tokens are used once)."""
+    # Locked, so two requests redeeming the same token cannot both see it unrevoked.
     row = session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == security.digest(token))
+        select(RefreshToken)
+        .where(RefreshToken.token_hash == security.digest(token))
+        .with_for_update()
     )
     if row is None or row.revoked_at is not None:
         return None

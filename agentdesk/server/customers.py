@@ -6,20 +6,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agentdesk.domain.customers import (
     SHEET_FIELDS,
+    escape_like,
     parse_customer,
-    query_terms,
+    query_alternatives,
     search_text,
 )
 from agentdesk.domain.customers import Customer as Sheet
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, department_named
-from agentdesk.server.db import committed_seq, next_seq
+from agentdesk.server.db import committed_seq, lock_seq, next_seq
 from agentdesk.server.models import (
     AppliedMutation,
     Customer,
@@ -147,6 +148,7 @@ def update_customer(
     unknown = [k for k in changes if k not in SHEET_FIELDS]
     if unknown:
         raise ValidationFailed([FieldError(k, "is not an editable field") for k in unknown])
+    lock_seq(session)
     row = session.scalar(
         select(Customer)
         .where(Customer.id == customer_id, customer_visibility(viewer))
@@ -207,9 +209,10 @@ def search_customers(
     if not viewer.may_read_customers:
         raise Forbidden
     stmt = select(Customer).where(customer_visibility(viewer))
-    for term in query_terms(query):
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Customer.search_text.like(f"%{escaped}%", escape="\\"))
+    for forms in query_alternatives(query):
+        stmt = stmt.where(
+            or_(*(Customer.search_text.like(f"%{escape_like(f)}%", escape="\\") for f in forms))
+        )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Customer.name, Customer.id).limit(limit).offset(offset))
     return list(rows), int(total)
@@ -323,8 +326,11 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
     base = select(Customer).where(
         Customer.seq > since, Customer.seq <= high, customer_visibility(viewer)
     )
-    rows = list(session.scalars(base.order_by(Customer.seq).limit(limit)))
-    has_more = len(rows) == limit
+    # One row more than the page tells whether another page exists, so a last page that
+    # happens to be full does not send the desk back for an empty one.
+    rows = list(session.scalars(base.order_by(Customer.seq).limit(limit + 1)))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
     cursor = rows[-1].seq if has_more else max(high, since)
     remaining = 0
     if has_more:

@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,15 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # Let SQLAlchemy, not the sqlite3 module, say where transactions begin (below).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            # Take the write lock up front: a deferred transaction that read first and then
+            # writes after another request committed fails with "database is locked" instead
+            # of waiting. This also makes savepoints nest inside a real transaction.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -80,6 +89,15 @@ def next_seq(session: Session) -> int:
         .returning(SyncCounter.value)
     ).scalar_one()
     return int(value)
+
+
+def lock_seq(session: Session) -> None:
+    """Lock the change sequence now, before any sheet row.
+
+    Every writer takes this lock first (``next_seq`` takes it too), so two requests never
+    hold a sheet each while waiting for the other's: PostgreSQL would abort one as a deadlock.
+    """
+    session.execute(select(SyncCounter.id).where(SyncCounter.id == 1).with_for_update())
 
 
 def committed_seq(session: Session) -> int:

@@ -144,8 +144,11 @@ class SyncEngine:
             wait = await self._attempt()
             if wait is None:
                 return
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives together
+            # with a wake-up, and stop() would then wait for a task that never ends.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def _attempt(self) -> float | None:
         """One sync; returns how long to wait before the next, None to stop."""

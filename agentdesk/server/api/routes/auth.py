@@ -36,7 +36,9 @@ def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> Tok
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="Incorrect user name or password",
         )
-    return _tokens(session, settings, user)
+    pair = _tokens(session, settings, user)
+    session.commit()  # the refresh token (and any rehashed password) must outlive the request
+    return pair
 
 
 @router.post("/refresh", response_model=TokenPair)
@@ -48,12 +50,15 @@ def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) ->
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="The saved sign-in has expired or was revoked: sign in again",
         )
-    return _tokens(session, settings, user)
+    pair = _tokens(session, settings, user)
+    session.commit()  # revokes the old token and keeps the new one, together
+    return pair
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(body: RefreshRequest, session: SessionDep) -> None:
     accounts.revoke_refresh_token(session, body.refresh_token)
+    session.commit()
 
 
 @router.get("/me", response_model=UserPublic)
