@@ -36,18 +36,23 @@ class MemoryKeyring(KeyringBackend):
         self.items.pop((service, username), None)
 
 
-@pytest.fixture
-def loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """asyncio on the Qt event loop, as the desk runs it."""
+@pytest.fixture(scope="session")
+def qasync_loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """One asyncio loop on the Qt event loop for the whole run, as the desk has one."""
     from ui import theme
 
     theme.apply(qapp)
     qapp.setQuitOnLastWindowClosed(False)  # as the desk runs: windows come and go
     event_loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(event_loop)
     yield event_loop
     event_loop.run_until_complete(asyncio.sleep(0))
     event_loop.close()
+
+
+@pytest.fixture
+def loop(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
+    asyncio.set_event_loop(qasync_loop)
+    yield qasync_loop
     asyncio.set_event_loop(None)
 
 
@@ -68,7 +73,7 @@ def run(loop: asyncio.AbstractEventLoop) -> Iterator[Callable[[Coroutine[Any, An
         loop.run_until_complete(CLEANUPS.pop()())
 
 
-async def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+async def until(condition: Callable[[], object], what: str, timeout: float = 45.0) -> None:
     """Let the loop run until ``condition`` holds."""
     deadline = time.monotonic() + timeout
     while not condition():
