@@ -125,6 +125,36 @@ def cmd_departments_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- bridges ------------------------------------------------------------------------------
+
+
+def cmd_bridges_add(args: argparse.Namespace) -> int:
+    from agentdesk.domain.errors import ValidationFailed
+    from agentdesk.server.telephony import add_bridge
+
+    sessions = _open_db(args.db)
+    try:
+        with sessions() as session, session.begin():
+            bridge, token = add_bridge(session, args.name)
+            name = bridge.name
+    except ValidationFailed as exc:
+        raise CommandError(str(exc)) from None
+    print(f"created bridge {name}; its token (shown only now, keep it secret):", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def cmd_bridges_list(args: argparse.Namespace) -> int:
+    from agentdesk.server.models import Bridge
+
+    sessions = _open_db(args.db)
+    with sessions() as session:
+        for bridge in session.scalars(select(Bridge).order_by(Bridge.name)):
+            state = "" if bridge.active else " (disabled)"
+            print(f"{bridge.name}{state}")
+    return 0
+
+
 # --- profiles -----------------------------------------------------------------------------
 
 
@@ -270,6 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = depts.add_parser("list", help="list departments")
     db_option(p)
     p.set_defaults(func=cmd_departments_list)
+
+    bridges = sub.add_parser(
+        "bridges", help="phone systems allowed to post call events"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = bridges.add_parser("add", help="register a phone system and print its token")
+    p.add_argument("name")
+    db_option(p)
+    p.set_defaults(func=cmd_bridges_add)
+    p = bridges.add_parser("list", help="list phone systems")
+    db_option(p)
+    p.set_defaults(func=cmd_bridges_list)
 
     profiles = sub.add_parser("profiles", help="import or export customer sheets").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from agentdesk import __version__
 from agentdesk.domain.errors import ValidationFailed
-from agentdesk.server.api.routes import auth, customers, departments, health, sync
+from agentdesk.server.api.routes import auth, customers, departments, health, sync, telephony
 from agentdesk.server.config import ServerSettings
 from agentdesk.server.customers import Conflict, Forbidden, NotFound
 from agentdesk.server.db import make_engine, migrate, session_factory
@@ -59,6 +59,13 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
             content={"detail": "Your role may not do this"},
         )
 
-    for router in (health.router, auth.router, customers.router, sync.router, departments.router):
+    for router in (
+        health.router,
+        auth.router,
+        customers.router,
+        sync.router,
+        departments.router,
+        telephony.router,
+    ):
         app.include_router(router)
     return app

@@ -30,3 +30,7 @@ class ServerSettings:
     refresh_token_days: int = 30
     page_limit_max: int = 2000
     push_batch_max: int = 500
+    #: ISO 3166 region for caller numbers sent without a country code (``NO``, ``CN``…).
+    default_region: str | None = field(
+        default_factory=lambda: os.environ.get("AGENTDESK_DEFAULT_REGION") or None
+    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from agentdesk.server.db import committed_seq, lock_seq, next_seq
 from agentdesk.server.models import (
     AppliedMutation,
     Customer,
+    CustomerPhone,
     CustomerRevision,
     Department,
     utcnow,
@@ -112,7 +113,18 @@ def create_customer(
         )
     )
     session.flush()
+    _index_phones(session, sheet)
     return row
+
+
+def _index_phones(session: Session, sheet: Sheet) -> None:
+    """Keep the number → customer index in step with the sheet."""
+    session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == sheet.id))
+    numbers = sorted({p.number for p in sheet.phones})
+    if numbers:
+        session.execute(
+            insert(CustomerPhone), [{"customer_id": sheet.id, "number": n} for n in numbers]
+        )
 
 
 def get_customer(session: Session, viewer: Viewer, customer_id: str) -> Customer:
@@ -200,6 +212,8 @@ def update_customer(
         )
     )
     session.flush()
+    if "phones" in changed:
+        _index_phones(session, updated)
     return row
 
 

@@ -126,3 +126,53 @@ class AppliedMutation(Base):
     entity_id: Mapped[str] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CustomerPhone(Base):
+    """Each phone number of a sheet in E.164, so an incoming call finds its caller."""
+
+    __tablename__ = "customer_phones"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class Bridge(Base):
+    """A phone system (PBX or CTI bridge) allowed to post call events; the token is hashed."""
+
+    __tablename__ = "bridges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Contact(Base):
+    """One contact with the help desk: a call, an e-mail, a message or a visit at the desk."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("bridge_id", "call_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8), default="in")
+    bridge_id: Mapped[str | None] = mapped_column(ForeignKey("bridges.id"))
+    call_id: Mapped[str | None] = mapped_column(String(128))
+    caller_number: Mapped[str] = mapped_column(String(64), default="")
+    called_number: Mapped[str] = mapped_column(String(64), default="")
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(1), default="B")
+    state: Mapped[str] = mapped_column(String(16))
+    offered_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    hangup_cause: Mapped[str] = mapped_column(String(32), default="")
+    answered_by: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
