@@ -155,6 +155,35 @@ def cmd_bridges_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate_calls(args: argparse.Namespace) -> int:
+    import asyncio
+    import random
+
+    from agentdesk.simulator import CallSimulator, Traffic, known_callers
+
+    token = args.token or os.environ.get("AGENTDESK_BRIDGE_TOKEN", "")
+    if not token:
+        raise CommandError("token: give --token or set AGENTDESK_BRIDGE_TOKEN")
+    profiles = Path(args.profiles)
+    if not profiles.is_file():
+        raise CommandError(f"profiles: {profiles} does not exist")
+    traffic = Traffic(mean_gap=args.mean_gap, rng=random.Random(args.seed))
+
+    async def simulate() -> None:
+        simulator = CallSimulator(args.server, token, known_callers(profiles), traffic)
+        try:
+            tally = await simulator.run(count=args.count, duration=args.duration)
+        finally:
+            await simulator.aclose()
+        print(
+            f"{tally.offered} calls offered, {tally.abandoned} abandoned, "
+            f"{tally.ended} ended, {tally.errors} events not delivered"
+        )
+
+    asyncio.run(simulate())
+    return 0
+
+
 # --- profiles -----------------------------------------------------------------------------
 
 
@@ -311,6 +340,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = bridges.add_parser("list", help="list phone systems")
     db_option(p)
     p.set_defaults(func=cmd_bridges_list)
+
+    p = sub.add_parser(
+        "simulate-calls", help="post simulated phone traffic through the call ingress"
+    )
+    p.add_argument("--server", required=True, help="server URL")
+    p.add_argument("--token", help="bridge token (or $AGENTDESK_BRIDGE_TOKEN)")
+    p.add_argument(
+        "--profiles",
+        default=str(
+            Path(__file__).resolve().parent.parent / "customer_profiles" / "demo" / "customers.json"
+        ),
+        help="sheet file whose numbers are the known callers",
+    )
+    p.add_argument("--count", type=int, help="stop after this many calls")
+    p.add_argument("--duration", type=float, help="stop starting calls after this many seconds")
+    p.add_argument("--mean-gap", type=float, default=20.0, help="mean seconds between calls")
+    p.add_argument("--seed", type=int, help="repeat the same traffic")
+    p.set_defaults(func=cmd_simulate_calls)
 
     profiles = sub.add_parser("profiles", help="import or export customer sheets").add_subparsers(
         dest="action", required=True, metavar="ACTION"

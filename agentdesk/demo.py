@@ -20,6 +20,7 @@ from agentdesk.server.accounts import create_user, department_named
 from agentdesk.server.admin import import_sheets
 from agentdesk.server.db import make_engine, migrate, session_factory
 from agentdesk.server.models import User
+from agentdesk.server.telephony import rotate_bridge_token
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PROFILES = ROOT / "customer_profiles" / "demo" / "customers.json"
@@ -45,8 +46,14 @@ DEMO_USERS = (
 DEMO_AGENT = DEMO_USERS[0]
 
 
-def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> str:
-    """Migrate the database, add demo departments and users, load the demo sheets."""
+DEMO_BRIDGE = "Demo phone system"
+
+
+def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> tuple[str, str]:
+    """Migrate the database, add demo departments and users, load the demo sheets.
+
+    Returns what the import did, and a fresh token for the demo phone system.
+    """
     engine = make_engine(db_url)
     migrate(engine)
     sessions = session_factory(engine)
@@ -65,8 +72,9 @@ def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> str:
                     department=user.department,
                 )
         report = import_sheets(session, sheets)
+        token = rotate_bridge_token(session, DEMO_BRIDGE)
     engine.dispose()
-    return str(report)
+    return str(report), token
 
 
 def free_port() -> int:
@@ -90,12 +98,8 @@ def server_process(db_url: str, port: int, *, timeout: float = 30.0) -> Iterator
     """Run ``agentdesk server`` as a child process until the block ends; yields its URL."""
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    # A frozen build is its own interpreter: the command line is the program itself.
-    program = (
-        [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "agentdesk"]
-    )
     proc = subprocess.Popen(
-        [*program, "server", "--db", db_url, "--port", str(port)],
+        [*_program(), "server", "--db", db_url, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
@@ -123,16 +127,45 @@ def server_process(db_url: str, port: int, *, timeout: float = 30.0) -> Iterator
             proc.wait()
 
 
+def _program() -> list[str]:
+    # A frozen build is its own interpreter: the command line is the program itself.
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "agentdesk"]
+
+
+@contextlib.contextmanager
+def simulated_calls(url: str, token: str) -> Iterator[None]:
+    """Run ``agentdesk simulate-calls`` against the demo server until the block ends."""
+    env = {**os.environ, "AGENTDESK_BRIDGE_TOKEN": token, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen(
+        [*_program(), "simulate-calls", "--server", url, "--mean-gap", "25"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+    )
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run_demo(*, db_url: str, port: int = 0, desk: Callable[..., int] | None = None) -> int:
     """Prepare the demo database, start the server, and open the desk (or wait)."""
     print("AgentDesk demo: preparing the database…", flush=True)
-    print(f"  {prepare_demo(db_url)}", flush=True)
-    with server_process(db_url, port or free_port()) as url:
-        print(f"AgentDesk demo: server on {url}", flush=True)
-        print(f"  signed in as {DEMO_AGENT.full_name} ({DEMO_AGENT.username})", flush=True)
+    report, token = prepare_demo(db_url)
+    print(f"  {report}", flush=True)
+    with server_process(db_url, port or free_port()) as url, simulated_calls(url, token):
+        print(f"AgentDesk demo: server on {url}; simulated calls arriving", flush=True)
         if desk is None:
             with contextlib.suppress(KeyboardInterrupt):
                 while True:
                     time.sleep(3600)
             return 0
+        print(f"  signed in as {DEMO_AGENT.full_name} ({DEMO_AGENT.username})", flush=True)
         return desk(server=url, username=DEMO_AGENT.username, password=DEMO_AGENT.password)

@@ -147,6 +147,17 @@ def add_bridge(session: Session, name: str) -> tuple[Bridge, str]:
     return bridge, token
 
 
+def rotate_bridge_token(session: Session, name: str) -> str:
+    """A new token for the bridge ``name`` (created if missing); the old token stops working."""
+    bridge = session.scalar(select(Bridge).where(Bridge.name == name))
+    if bridge is None:
+        return add_bridge(session, name)[1]
+    token, bridge.token_hash = security.new_refresh_token()
+    bridge.active = True
+    session.flush()
+    return token
+
+
 def bridge_for_token(session: Session, token: str) -> Bridge | None:
     if not token:
         return None
