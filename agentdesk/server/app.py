@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy import event
 
 from agentdesk import __version__
 from agentdesk.domain.errors import ValidationFailed
-from agentdesk.server.api.routes import auth, customers, departments, health, sync, telephony
+from agentdesk.server.api.routes import (
+    auth,
+    customers,
+    departments,
+    events,
+    health,
+    sync,
+    telephony,
+)
 from agentdesk.server.config import ServerSettings
 from agentdesk.server.customers import Conflict, Forbidden, NotFound
 from agentdesk.server.db import make_engine, migrate, session_factory
+from agentdesk.server.events import EventHub, listen_postgres, notify_after_commit
 
 
 def _field_errors(failed: ValidationFailed) -> list[dict[str, object]]:
@@ -25,10 +39,34 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
     engine = make_engine(settings.db_url)
     if run_migrations:
         migrate(engine)
-    app = FastAPI(title="AgentDesk", version=__version__, openapi_url="/openapi.json")
+    sessions = session_factory(engine)
+    hub = EventHub()
+    # Streams of this process wake as soon as a transaction that recorded events commits.
+    event.listen(sessions, "after_commit", lambda s: notify_after_commit(s, hub))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        hub.bind(asyncio.get_running_loop())
+        listener = None
+        if engine.dialect.name == "postgresql":
+            listener = asyncio.create_task(
+                listen_postgres(settings.db_url, hub), name="event-listener"
+            )
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    app = FastAPI(
+        title="AgentDesk", version=__version__, openapi_url="/openapi.json", lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = sessions
+    app.state.event_hub = hub
 
     @app.exception_handler(ValidationFailed)
     async def _invalid(_: Request, exc: ValidationFailed) -> JSONResponse:
@@ -66,6 +104,7 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
         sync.router,
         departments.router,
         telephony.router,
+        events.router,
     ):
         app.include_router(router)
     return app

@@ -30,6 +30,10 @@ class ServerSettings:
     refresh_token_days: int = 30
     page_limit_max: int = 2000
     push_batch_max: int = 500
+    #: How often an open event stream looks for events nobody announced to this process.
+    #: PostgreSQL announces every commit (LISTEN/NOTIFY); SQLite is one process, which
+    #: announces its own commits, so this is only a safety net.
+    event_poll_s: float = 10.0
     #: ISO 3166 region for caller numbers sent without a country code (``NO``, ``CN``…).
     default_region: str | None = field(
         default_factory=lambda: os.environ.get("AGENTDESK_DEFAULT_REGION") or None

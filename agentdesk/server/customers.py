@@ -21,6 +21,7 @@ from agentdesk.domain.customers import Customer as Sheet
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, department_named
 from agentdesk.server.db import committed_seq, lock_seq, next_seq
+from agentdesk.server.events import record_event
 from agentdesk.server.models import (
     AppliedMutation,
     Customer,
@@ -114,6 +115,7 @@ def create_customer(
     )
     session.flush()
     _index_phones(session, sheet)
+    record_event(session, "changes", {"seq": row.seq}, row.department_id)
     return row
 
 
@@ -214,6 +216,7 @@ def update_customer(
     session.flush()
     if "phones" in changed:
         _index_phones(session, updated)
+    record_event(session, "changes", {"seq": row.seq}, row.department_id)
     return row
 
 

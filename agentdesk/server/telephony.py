@@ -21,7 +21,8 @@ from agentdesk.domain.contacts import speed_of_answer
 from agentdesk.domain.customers import normalise_phone
 from agentdesk.domain.errors import FieldError, FieldValueError, ValidationFailed
 from agentdesk.server import security
-from agentdesk.server.db import next_seq
+from agentdesk.server.db import lock_seq, next_seq
+from agentdesk.server.events import record_event
 from agentdesk.server.models import Bridge, Contact, Customer, CustomerPhone, utcnow
 
 CallKind = Literal["ringing", "answered", "hangup"]
@@ -237,6 +238,7 @@ def apply_call_event(
 ) -> Contact:
     """Create or move the call's contact record; repeated or late events change nothing."""
     at = event.at or now or utcnow()
+    lock_seq(session)  # every writer takes the sequence lock first: no deadlocks
     contact = session.scalar(
         select(Contact)
         .where(Contact.bridge_id == bridge.id, Contact.call_id == event.call_id)
@@ -255,19 +257,28 @@ def apply_call_event(
                 )
             )
             assert contact is not None
+        else:
+            _announce(session, contact)
         if event.kind == "ringing":
             return contact
-    _advance(session, contact, event, at)
+    if _advance(session, contact, event, at):
+        _announce(session, contact)
     session.flush()
     return contact
 
 
-def _advance(session: Session, contact: Contact, event: CallEvent, at: dt.datetime) -> None:
+def _announce(session: Session, contact: Contact) -> None:
+    record_event(session, "contact", contact_record(contact), contact.department_id)
+
+
+def _advance(session: Session, contact: Contact, event: CallEvent, at: dt.datetime) -> bool:
+    """Move the call on; False when the event changes nothing (repeated or too late)."""
     if event.kind == "answered" and contact.state == "ringing":
         contact.state = "answered"
         contact.answered_at = max(at, _aware(contact.offered_at))
         contact.answered_by = event.agent
         _touch(session, contact)
+        return True
     elif event.kind == "hangup" and contact.state in ("ringing", "answered"):
         ended = max(at, _aware(contact.offered_at))
         contact.ended_at = ended
@@ -281,6 +292,9 @@ def _advance(session: Session, contact: Contact, event: CallEvent, at: dt.dateti
         else:
             contact.state = "ended"
         _touch(session, contact)
+    else:
+        return False
+    return True
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
