@@ -137,7 +137,7 @@ class PushResponse(BaseModel):
 
 class Change(BaseModel):
     seq: int
-    entity: Literal["customer"]
+    entity: Literal["customer", "contact"]
     id: str
     version: int
     data: dict[str, Any]

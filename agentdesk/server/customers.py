@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,10 +20,12 @@ from agentdesk.domain.customers import (
 from agentdesk.domain.customers import Customer as Sheet
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, department_named
+from agentdesk.server.contacts import contact_record
 from agentdesk.server.db import committed_seq, lock_seq, next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import (
     AppliedMutation,
+    Contact,
     Customer,
     CustomerPhone,
     CustomerRevision,
@@ -334,31 +336,60 @@ def _duplicate(
     )
 
 
+def _contact_visibility(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.sees_everything:
+        return true()
+    if viewer.department_id is None:
+        return Contact.department_id.is_(None)
+    return or_(Contact.department_id == viewer.department_id, Contact.department_id.is_(None))
+
+
 def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> ChangesPage:
-    """Sheets changed after ``since`` that the viewer may see, oldest change first."""
+    """Sheets and contacts changed after ``since`` that the viewer may see, in change order."""
     if not viewer.may_read_customers:
         return ChangesPage(changes=[], cursor=committed_seq(session), has_more=False, remaining=0)
     # Read the committed high-water mark first: rows up to it are all visible now.
     high = committed_seq(session)
-    base = select(Customer).where(
+    sheets = select(Customer).where(
         Customer.seq > since, Customer.seq <= high, customer_visibility(viewer)
+    )
+    contacts = select(Contact).where(
+        Contact.seq > since, Contact.seq <= high, _contact_visibility(viewer)
     )
     # One row more than the page tells whether another page exists, so a last page that
     # happens to be full does not send the desk back for an empty one.
-    rows = list(session.scalars(base.order_by(Customer.seq).limit(limit + 1)))
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = rows[-1].seq if has_more else max(high, since)
+    found: list[tuple[int, str, Any]] = [
+        (r.seq, "customer", r)
+        for r in session.scalars(sheets.order_by(Customer.seq).limit(limit + 1))
+    ] + [
+        (r.seq, "contact", r)
+        for r in session.scalars(contacts.order_by(Contact.seq).limit(limit + 1))
+    ]
+    found.sort(key=lambda item: item[0])
+    has_more = len(found) > limit
+    found = found[:limit]
+    cursor = found[-1][0] if has_more else max(high, since)
     remaining = 0
     if has_more:
-        remaining = int(
-            session.scalar(
-                select(func.count()).select_from(base.where(Customer.seq > cursor).subquery())
+        for stmt, column in ((sheets, Customer.seq), (contacts, Contact.seq)):
+            remaining += int(
+                session.scalar(
+                    select(func.count()).select_from(stmt.where(column > cursor).subquery())
+                )
+                or 0
             )
-            or 0
-        )
     changes = [
-        Change(seq=r.seq, entity="customer", id=r.id, version=r.version, data=record_of(r))
-        for r in rows
+        Change(
+            seq=seq,
+            entity="customer",
+            id=row.id,
+            version=row.version,
+            data=record_of(row),
+        )
+        if entity == "customer"
+        else Change(
+            seq=seq, entity="contact", id=row.id, version=row.version, data=contact_record(row)
+        )
+        for seq, entity, row in found
     ]
     return ChangesPage(changes=changes, cursor=cursor, has_more=has_more, remaining=remaining)

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agentdesk.domain.contacts import speed_of_answer
 from agentdesk.domain.customers import normalise_phone
 from agentdesk.domain.errors import FieldError, FieldValueError, ValidationFailed
 from agentdesk.server import security
+from agentdesk.server.contacts import aware as _aware
+from agentdesk.server.contacts import contact_record
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import Bridge, Contact, Customer, CustomerPhone, utcnow
@@ -295,36 +296,3 @@ def _advance(session: Session, contact: Contact, event: CallEvent, at: dt.dateti
     else:
         return False
     return True
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-def contact_record(contact: Contact) -> dict[str, Any]:
-    """A contact as the API and the desks see it."""
-    offered = _aware(contact.offered_at)
-    answered = _aware(contact.answered_at) if contact.answered_at else None
-    ended = _aware(contact.ended_at) if contact.ended_at else None
-    return {
-        "id": contact.id,
-        "version": contact.version,
-        "channel": contact.channel,
-        "direction": contact.direction,
-        "call_id": contact.call_id,
-        "caller_number": contact.caller_number,
-        "called_number": contact.called_number,
-        "queue": contact.queue,
-        "customer_id": contact.customer_id,
-        "candidates": list(contact.data.get("candidates", [])),
-        "caller_name": contact.data.get("caller_name", ""),
-        "tier": contact.tier,
-        "state": contact.state,
-        "offered_at": offered.isoformat(),
-        "answered_at": answered.isoformat() if answered else None,
-        "ended_at": ended.isoformat() if ended else None,
-        "speed_of_answer_s": speed_of_answer(offered, answered),
-        "waited_s": contact.data.get("waited_s"),
-        "answered_by": contact.answered_by,
-        "hangup_cause": contact.hangup_cause,
-    }

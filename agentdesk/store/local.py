@@ -46,7 +46,7 @@ from agentdesk.domain.customers import (
 )
 from agentdesk.wire import ChangesPage, Mutation, MutationResult
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 OutboxState = Literal["pending", "conflict", "rejected"]
 
 
@@ -75,6 +75,20 @@ class CustomerRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the agent sees
     server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ContactRow(Base):
+    """A contact (a call, a message, a visit) as the server last described it."""
+
+    __tablename__ = "contacts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(1))
+    customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    offered_at: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class OutboxRow(Base):
@@ -159,6 +173,16 @@ class LocalStore:
             if found is None:
                 conn.execute(insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
                 conn.execute(insert(Meta).values(key="device_id", value=str(uuid.uuid4())))
+            elif int(found) < SCHEMA_VERSION:
+                # Schema 2 adds contacts (the table is created above). Contacts older than
+                # the saved cursor would never be pulled, so pull everything once more;
+                # sheets already held are skipped by their version.
+                conn.execute(delete(Meta).where(Meta.key == "cursor"))
+                conn.execute(
+                    update(Meta)
+                    .where(Meta.key == "schema_version")
+                    .values(value=str(SCHEMA_VERSION))
+                )
             elif int(found) > SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path} was written by a newer AgentDesk (schema {found}); "
@@ -398,11 +422,51 @@ class LocalStore:
         touched: set[str] = set()
         with self._tx() as conn:
             for change in page.changes:
+                if change.entity == "contact":
+                    if self._take_contact(conn, change.id, change.version, change.data):
+                        touched.add(change.id)
+                    continue
                 if self._take_server_record(conn, {**change.data, "version": change.version}):
                     self._rebuild(conn, change.id)
                     touched.add(change.id)
             self._set_meta(conn, "cursor", str(page.cursor))
         return touched
+
+    def _take_contact(
+        self, conn: Connection, contact_id: str, version: int, data: Mapping[str, Any]
+    ) -> bool:
+        known = conn.scalar(select(ContactRow.version).where(ContactRow.id == contact_id))
+        if known is not None and known >= version:
+            return False
+        values = {
+            "version": version,
+            "state": str(data.get("state", "")),
+            "channel": str(data.get("channel", "phone")),
+            "tier": str(data.get("tier", "B")),
+            "customer_id": data.get("customer_id"),
+            "offered_at": str(data.get("offered_at", "")),
+            "data": dict(data),
+        }
+        if known is None:
+            conn.execute(insert(ContactRow).values(id=contact_id, **values))
+        else:
+            conn.execute(update(ContactRow).where(ContactRow.id == contact_id).values(**values))
+        return True
+
+    def contact(self, contact_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            data = conn.scalar(select(ContactRow.data).where(ContactRow.id == contact_id))
+        return dict(data) if data is not None else None
+
+    def contacts_in_state(self, *states: str) -> list[dict[str, Any]]:
+        """Contacts in the given states (e.g. the ringing ones), oldest offer first."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(ContactRow.data)
+                .where(ContactRow.state.in_(states))
+                .order_by(ContactRow.offered_at, ContactRow.id)
+            ).all()
+        return [dict(row) for row in rows]
 
     def _take_server_record(self, conn: Connection, record: Mapping[str, Any]) -> bool:
         """Keep a server version of a sheet unless we already hold a newer one."""

@@ -690,3 +690,20 @@ def test_discarding_a_rejected_create_removes_the_sheet_the_server_never_had(
     # Then the sheet is gone, instead of staying on the desk unsynced and unflagged forever
     assert store.customer(sheet.id) is None
     assert names_found(store, "spøkelse") == []
+
+
+def test_a_store_of_the_first_schema_is_upgraded_and_pulls_everything_again(
+    tmp_path: Path,
+) -> None:
+    # Given a store written by the first schema, with a saved cursor
+    store_path = tmp_path / "old.sqlite"
+    LocalStore(store_path).close()
+    sql(store_path, "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    sql(store_path, "INSERT INTO meta (key, value) VALUES ('cursor', '500')")
+    # When this version opens it
+    store = LocalStore(store_path)
+    # Then it is at the new schema, and the cursor starts over so contacts are pulled
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.cursor() == 0
+    assert store.contacts_in_state("ringing") == []
+    store.close()

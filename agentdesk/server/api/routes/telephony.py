@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, status
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server import telephony
 from agentdesk.server.api.deps import SessionDep, SettingsDep
+from agentdesk.server.contacts import contact_record
 from agentdesk.server.models import Bridge
 
 router = APIRouter(tags=["telephony"])
@@ -59,7 +60,7 @@ async def call_event(
     contact = telephony.apply_call_event(
         session, bridge, event, default_region=settings.default_region
     )
-    record = telephony.contact_record(contact)
+    record = contact_record(contact)
     session.commit()
     return {"contact": record}
 
