@@ -16,8 +16,9 @@ from agentdesk.credentials import TokenVault
 from agentdesk.paths import desk_store_path
 from agentdesk.store.local import LocalStore
 from agentdesk.store.runner import StoreRunner
-from agentdesk.sync.client import ApiClient, Offline
+from agentdesk.sync.client import ApiClient, Offline, ServerEvent
 from agentdesk.sync.engine import SyncEngine, SyncStatus
+from agentdesk.sync.events import EventListener
 from agentdesk.wire import UserPublic
 from ui.qt import QtCore
 
@@ -68,6 +69,8 @@ class DeskSession(QtCore.QObject):
         self.started_offline = not online
         self._closed = False
         self.engine = SyncEngine(runner, client)
+        # Events say that something changed on the server; the pull fetches what.
+        self.listener = EventListener(client, self._heard)
         self.engine.on_status(self.status_changed.emit)
         self.engine.on_records_changed(self.records_changed.emit)
 
@@ -81,6 +84,11 @@ class DeskSession(QtCore.QObject):
 
     def start(self) -> None:
         self.engine.start()
+        self.listener.start()
+
+    def _heard(self, event: ServerEvent) -> None:
+        if event.kind in ("changes", "contact"):
+            self.engine.wake()
 
     def wake_sync(self) -> None:
         self.engine.wake()
@@ -90,6 +98,7 @@ class DeskSession(QtCore.QObject):
         if self._closed:
             return
         self._closed = True
+        await self.listener.stop()
         await self.engine.stop()
         if sign_out:
             await self.client.logout()

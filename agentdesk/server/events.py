@@ -149,6 +149,8 @@ async def stream(
 
     cursor, pending = await asyncio.to_thread(read, last_id)
     yield b"retry: 2000\n\n"
+    # Where the stream starts, so a desk that connected "from now" can resume from here.
+    yield format_event(cursor if last_id is None else last_id, "hello", {})
     while True:
         for event_id, kind, payload in pending:
             yield format_event(event_id, kind, payload)

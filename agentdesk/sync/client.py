@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -53,6 +55,15 @@ class ServerTrouble(Exception):
 
 class SignInRequired(Exception):
     """No valid session: the saved sign-in expired or was revoked."""
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    """One server-sent event: its id (to resume after), its kind and its data."""
+
+    id: int
+    kind: str
+    data: dict[str, Any]
 
 
 def _detail(response: httpx.Response) -> Any:
@@ -202,6 +213,50 @@ class ApiClient:
             "GET", "/api/v1/sync/changes", params={"since": since, "limit": limit}
         )
         return ChangesPage.model_validate(data)
+
+    async def events(
+        self, last_event_id: int | None, *, heartbeat: float = 15
+    ) -> AsyncIterator[ServerEvent]:
+        """The server's event stream, from just after ``last_event_id`` (or from now)."""
+        for attempt in range(2):
+            headers = {"Accept": "text/event-stream"}
+            if self.access_token:
+                headers["Authorization"] = f"Bearer {self.access_token}"
+            if last_event_id is not None:
+                headers["Last-Event-ID"] = str(last_event_id)
+            token_used = self.access_token
+            timeout = httpx.Timeout(connect=5.0, read=heartbeat * 3, write=10.0, pool=5.0)
+            try:
+                async with self._http.stream(
+                    "GET",
+                    "/api/v1/events",
+                    params={"heartbeat": heartbeat},
+                    headers=headers,
+                    timeout=timeout,
+                ) as response:
+                    if response.status_code == 401 and attempt == 0 and self.refresh_token:
+                        await self._renew(token_used)
+                        continue
+                    if response.status_code != 200:
+                        await response.aread()
+                        self._check(response)
+                        return
+                    fields: dict[str, str] = {}
+                    async for line in response.aiter_lines():
+                        if line == "":
+                            if "data" in fields and "id" in fields:
+                                yield ServerEvent(
+                                    int(fields["id"]),
+                                    fields.get("event", "message"),
+                                    json.loads(fields["data"]),
+                                )
+                            fields = {}
+                        elif not line.startswith(":"):
+                            name, _, value = line.partition(":")
+                            fields[name] = value.removeprefix(" ")
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                raise Offline(f"{type(exc).__name__}: {exc}") from exc
+            return
 
     async def search(self, query: str, limit: int = 50) -> CustomerList:
         data = await self.request("GET", "/api/v1/customers", params={"q": query, "limit": limit})

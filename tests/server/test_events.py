@@ -56,7 +56,7 @@ class SseReader:
                     if line.startswith("retry:"):
                         self.ready.set()
                     if line == "":
-                        if "data" in fields:
+                        if "data" in fields and fields.get("event") != "hello":
                             self.events.put(
                                 Sse(int(fields["id"]), fields["event"], json.loads(fields["data"]))
                             )

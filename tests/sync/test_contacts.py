@@ -11,8 +11,11 @@ import pytest
 
 from agentdesk.server.db import make_engine, session_factory
 from agentdesk.server.telephony import add_bridge
+from agentdesk.sync.client import ServerEvent
+from agentdesk.sync.engine import Backoff
+from agentdesk.sync.events import EventListener
 from tests.conftest import LiveServer
-from tests.sync.conftest import DeskFactory
+from tests.sync.conftest import DeskFactory, wait_until
 
 
 @pytest.fixture
@@ -85,3 +88,59 @@ async def test_a_trainee_desk_receives_no_real_calls(
     await desk.engine.pull_all()
     # Then nothing of it reaches the trainee
     assert desk.store.contacts_in_state("ringing", "answered") == []
+
+
+async def test_the_event_stream_brings_a_new_call_to_the_desk_without_polling(
+    sqlite_server: LiveServer, open_desk: DeskFactory, pbx: httpx.Client
+) -> None:
+    # Given a desk whose engine syncs only when woken, and which follows the event stream
+    desk = await open_desk(sqlite_server)
+    heard: list[ServerEvent] = []
+
+    def on_event(event: ServerEvent) -> None:
+        heard.append(event)
+        desk.engine.wake()
+
+    listener = EventListener(desk.client, on_event, heartbeat=1)
+    desk.engine.start()
+    listener.start()
+    try:
+        await wait_until(lambda: listener.last_event_id is not None, "the stream to open")
+        # When a call rings
+        ringing = call(pbx, event="ringing", call_id="c-5", **{"from": "+47 22 99 88 74"})
+        # Then the desk hears it and pulls it at once
+        await wait_until(
+            lambda: [c["id"] for c in desk.store.contacts_in_state("ringing")] == [ringing["id"]],
+            "the call on the desk",
+        )
+        assert any(e.kind == "contact" and e.data["id"] == ringing["id"] for e in heard)
+    finally:
+        await listener.stop()
+
+
+async def test_the_listener_resumes_after_the_server_restarts(
+    sqlite_server: LiveServer, open_desk: DeskFactory, pbx: httpx.Client
+) -> None:
+    # Given a desk following the stream, that has heard one call
+    desk = await open_desk(sqlite_server)
+    heard: list[str] = []
+    listener = EventListener(
+        desk.client,
+        lambda e: heard.append(e.data["call_id"]) if e.kind == "contact" else None,
+        heartbeat=1,
+        backoff=Backoff(base=0.05, cap=0.3),
+    )
+    listener.start()
+    try:
+        await wait_until(lambda: listener.last_event_id is not None, "the stream to open")
+        call(pbx, event="ringing", call_id="before")
+        await wait_until(lambda: heard == ["before"], "the first call")
+        # When the server stops, a call arrives while the desk is cut off, and it comes back
+        sqlite_server.process.stop()
+        sqlite_server.process.start()
+        call(pbx, event="ringing", call_id="during")
+        # Then the desk hears the missed call once, and nothing twice
+        await wait_until(lambda: "during" in heard, "the missed call")
+        assert heard == ["before", "during"]
+    finally:
+        await listener.stop()

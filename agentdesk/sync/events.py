@@ -1,0 +1,82 @@
+"""The desk's ear on the server: follows the event stream and never misses an event.
+
+It keeps the id of the last event it handled and resumes after it when the connection
+drops, backing off while the server is unreachable. What an event means is up to whoever
+listens (the sync engine pulls on "changes" and "contact").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+
+from agentdesk.sync.client import ApiClient, Offline, ServerEvent, ServerTrouble, SignInRequired
+from agentdesk.sync.engine import Backoff
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[ServerEvent], None]
+
+
+class EventListener:
+    """Follows ``GET /api/v1/events`` for one signed-in desk."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        on_event: EventHandler,
+        *,
+        last_event_id: int | None = None,
+        backoff: Backoff | None = None,
+        heartbeat: float = 15.0,
+        on_connected: Callable[[], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.on_event = on_event
+        self.last_event_id = last_event_id
+        self.backoff = backoff or Backoff()
+        self.heartbeat = heartbeat
+        self.on_connected = on_connected
+        self._rng = rng or random.Random()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="event-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                connected = False
+                async for event in self.client.events(self.last_event_id, heartbeat=self.heartbeat):
+                    if not connected and self.on_connected is not None:
+                        self.on_connected()
+                    connected = True
+                    failures = 0
+                    self.last_event_id = event.id
+                    if event.kind != "hello":
+                        self.on_event(event)
+                # The server ended the stream (restart, proxy timeout): resume, a little later
+                # if it ends at once again.
+                await asyncio.sleep(self.backoff.delay(failures, self._rng) if not connected else 0)
+                failures += 0 if connected else 1
+            except SignInRequired:
+                log.info("event stream stopped: sign-in required")
+                return
+            except (Offline, ServerTrouble) as exc:
+                delay = self.backoff.delay(failures, self._rng)
+                failures += 1
+                log.info("event stream lost (%s); reconnecting in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
