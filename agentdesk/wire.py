@@ -104,9 +104,9 @@ class Mutation(BaseModel):
     """One change made on a desk; ``id`` is generated there and is the idempotency key."""
 
     id: uuid.UUID
-    entity: Literal["customer"]
+    entity: Literal["customer", "contact"]
     entity_id: uuid.UUID
-    op: Literal["create", "update"]
+    op: Literal["create", "update", "answer", "end", "wrap_up", "note", "promise", "link"]
     base_version: int = Field(ge=0)
     fields: dict[str, Any]
 

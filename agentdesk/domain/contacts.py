@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from agentdesk.domain.errors import FieldError
+from agentdesk.domain.errors import FieldError, ValidationFailed
 
 Channel = Literal["phone", "email", "im", "walk-in"]
 CHANNELS: Final[dict[str, str]] = {
@@ -181,3 +181,337 @@ def speed_of_answer(offered_at: dt.datetime, answered_at: dt.datetime | None) ->
     if answered_at is None:
         return None
     return max(0.0, (answered_at - offered_at).total_seconds())
+
+
+# --- what happens to a contact record -----------------------------------------------------
+
+#: A call rings, is answered, ends; a caller who hangs up first has abandoned it. Contacts
+#: logged by hand (e-mail, IM, walk-in) start answered.
+STATES: Final[tuple[str, ...]] = ("ringing", "answered", "ended", "abandoned")
+#: What a desk may do to a contact; each is one outbox mutation.
+OPS: Final[tuple[str, ...]] = ("create", "answer", "end", "wrap_up", "note", "promise", "link")
+MAX_CALLER = 200
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something to a contact."""
+
+    user_id: str
+    username: str
+    full_name: str = ""
+    supervisor: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.full_name or self.username
+
+
+class ContactRefused(ValidationFailed):
+    """The contact cannot take this step now (someone else answered it, the caller hung up)."""
+
+
+def parse_time(value: Any, field: str) -> dt.datetime:
+    """An ISO 8601 time with an offset, as UTC; raises ValidationFailed naming ``field``."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationFailed(
+                [FieldError(field, "expected an ISO 8601 time such as 2026-11-23T09:30:00+01:00")]
+            ) from None
+    if parsed.tzinfo is None:
+        raise ValidationFailed([FieldError(field, "needs a time zone offset, e.g. Z or +01:00")])
+    return parsed.astimezone(dt.UTC)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat()
+
+
+def _owned_by(record: Mapping[str, Any], actor: Actor) -> bool:
+    return record.get("owner_id") in (None, "", actor.user_id) or actor.supervisor
+
+
+def new_contact_record(
+    fields: Mapping[str, Any], actor: Actor, *, contact_id: str, now: dt.datetime
+) -> dict[str, Any]:
+    """A contact logged by hand (an e-mail, an instant message, a visit at the desk, or a
+    call that came past the phone system): answered by the actor, who owns it."""
+    errors: list[FieldError] = []
+    channel = str(fields.get("channel") or "")
+    if channel not in CHANNELS:
+        errors.append(FieldError("channel", f"choose one of: {', '.join(CHANNELS)}"))
+    caller = " ".join(str(fields.get("caller_name") or "").split())
+    address = " ".join(str(fields.get("caller_address") or "").split())
+    customer_id = fields.get("customer_id") or None
+    if not customer_id and not caller and not address:
+        errors.append(
+            FieldError("caller_name", "name the customer or give their address or number")
+        )
+    if len(caller) > MAX_CALLER:
+        errors.append(FieldError("caller_name", f"is too long: at most {MAX_CALLER} characters"))
+    if len(address) > MAX_CALLER:
+        errors.append(FieldError("caller_address", f"is too long: at most {MAX_CALLER} characters"))
+    direction = str(fields.get("direction") or "in")
+    if direction not in ("in", "out"):
+        errors.append(FieldError("direction", "must be in or out"))
+    offered = answered = now
+    try:
+        offered = parse_time(fields.get("offered_at") or now, "offered_at")
+    except ValidationFailed as failed:
+        errors.extend(failed.errors)
+    try:
+        answered = parse_time(fields.get("answered_at") or offered, "answered_at")
+    except ValidationFailed as failed:
+        errors.extend(failed.errors)
+    if answered < offered:
+        errors.append(FieldError("answered_at", "cannot be before the contact began"))
+    if offered > now + dt.timedelta(minutes=5):
+        errors.append(FieldError("offered_at", "is in the future"))
+    tier = str(fields.get("tier") or "B")
+    if tier not in ("A", "B"):
+        errors.append(FieldError("tier", "must be A or B"))
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        "id": contact_id,
+        "channel": channel,
+        "direction": direction,
+        "call_id": None,
+        "caller_number": address,
+        "called_number": "",
+        "queue": "",
+        "customer_id": customer_id,
+        "candidates": [],
+        "caller_name": caller,
+        "tier": tier,
+        "state": "answered",
+        "offered_at": _iso(offered),
+        "answered_at": _iso(answered),
+        "ended_at": None,
+        "waited_s": None,
+        "answered_by": actor.username,
+        "hangup_cause": "",
+        "owner_id": actor.user_id,
+        "owner_name": actor.label,
+        "notes": [],
+        "promises": [],
+        "wrap_up": None,
+    }
+
+
+def apply_op(
+    record: Mapping[str, Any],
+    op: str,
+    fields: Mapping[str, Any],
+    actor: Actor,
+    *,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The record after ``actor`` did ``op``; the same rules on the desk and the server.
+
+    Raises :class:`ContactRefused` when the contact is not in a state to take the step and
+    :class:`ValidationFailed` for bad input, each naming the field. Repeating a note or a
+    promise (same id) changes nothing.
+    """
+    out = dict(record)
+    out.setdefault("notes", [])
+    out.setdefault("promises", [])
+    out.setdefault("wrap_up", None)
+    out.setdefault("owner_id", None)
+    out.setdefault("owner_name", "")
+    state = str(out.get("state", ""))
+    if op == "answer":
+        at = parse_time(fields.get("answered_at") or now, "answered_at")
+        if state == "ringing":
+            offered = parse_time(out["offered_at"], "offered_at")
+            out.update(
+                state="answered",
+                answered_at=_iso(max(at, offered)),
+                answered_by=actor.username,
+            )
+        elif state in ("abandoned",):
+            raise ContactRefused([FieldError("state", "the caller hung up before the answer")])
+        elif out.get("owner_id") and out["owner_id"] != actor.user_id:
+            raise ContactRefused(
+                [FieldError("owner", f"already answered by {out.get('owner_name') or 'someone'}")]
+            )
+        out.update(owner_id=actor.user_id, owner_name=actor.label)
+        return out
+    if op == "link":
+        # The caller turned out to be this customer (picked from several, or just created).
+        customer_id = str(fields.get("customer_id") or "")
+        if not customer_id:
+            raise ValidationFailed([FieldError("customer_id", "choose the customer")])
+        tier = str(fields.get("tier") or "B")
+        out.update(
+            customer_id=customer_id,
+            tier=tier if tier in ("A", "B") else "B",
+            caller_name=str(fields.get("caller_name") or out.get("caller_name") or ""),
+            candidates=[],
+        )
+        return out
+    if op == "end":
+        at = parse_time(fields.get("ended_at") or now, "ended_at")
+        if state == "ringing":
+            raise ContactRefused([FieldError("state", "answer the contact before ending it")])
+        if state == "answered":
+            if not _owned_by(out, actor):
+                raise ContactRefused(
+                    [FieldError("owner", f"{out.get('owner_name') or 'another agent'} has it")]
+                )
+            answered = parse_time(out.get("answered_at") or out["offered_at"], "answered_at")
+            out.update(state="ended", ended_at=_iso(max(at, answered)))
+        return out  # ending an ended contact again changes nothing
+    if op == "wrap_up":
+        if state in ("ringing", "abandoned"):
+            raise ContactRefused([FieldError("state", "only an answered contact is wrapped up")])
+        if not _owned_by(out, actor):
+            raise ContactRefused(
+                [FieldError("owner", f"only {out.get('owner_name')} can wrap this contact up")]
+            )
+        category = str(fields.get("category") or "")
+        outcome = str(fields.get("outcome") or "")
+        handed_to = " ".join(str(fields.get("handed_to") or "").split())
+        errors = check_wrap_up(category, outcome, handed_to)
+        wrapped = now
+        try:
+            wrapped = parse_time(fields.get("wrapped_at") or now, "wrapped_at")
+        except ValidationFailed as failed:
+            errors.extend(failed.errors)
+        acw = fields.get("acw_s", 0)
+        if not isinstance(acw, int | float) or isinstance(acw, bool) or acw < 0:
+            errors.append(FieldError("acw_s", "expected seconds of after-call work (0 or more)"))
+            acw = 0
+        if errors:
+            raise ValidationFailed(errors)
+        out["wrap_up"] = {
+            "category": category,
+            "outcome": outcome,
+            "handed_to": handed_to,
+            "wrapped_at": _iso(wrapped),
+            "acw_s": round(float(acw), 1),
+            "by": actor.label,
+        }
+        if state == "answered" and outcome != "transferred":
+            # Wrap-up closes the conversation on the desk even if the phone system is slow
+            # to say so.
+            out.update(state="ended", ended_at=out.get("ended_at") or _iso(wrapped))
+        return out
+    if op == "note":
+        note_id = str(fields.get("id") or "")
+        if not note_id:
+            raise ValidationFailed([FieldError("id", "a note needs its id")])
+        if any(n.get("id") == note_id for n in out["notes"]):
+            return out
+        text = str(fields.get("text") or "")
+        errors = check_note(text)
+        at = now
+        try:
+            at = parse_time(fields.get("at") or now, "at")
+        except ValidationFailed as failed:
+            errors.extend(failed.errors)
+        if errors:
+            raise ValidationFailed(errors)
+        note = {"id": note_id, "text": text.strip(), "at": _iso(at), "by": actor.label}
+        out["notes"] = [*out["notes"], note]
+        return out
+    if op == "promise":
+        promise_id = str(fields.get("id") or "")
+        if not promise_id:
+            raise ValidationFailed([FieldError("id", "a promise needs its id")])
+        if any(p.get("id") == promise_id for p in out["promises"]):
+            return out
+        text = str(fields.get("text") or "")
+        made = now
+        errors = []
+        try:
+            made = parse_time(fields.get("at") or now, "at")
+        except ValidationFailed as failed:
+            errors.extend(failed.errors)
+        due: dt.datetime | None = None
+        if fields.get("due_at"):
+            try:
+                due = parse_time(fields["due_at"], "due_at")
+            except ValidationFailed as failed:
+                errors.extend(failed.errors)
+        # A promise is judged against the moment it was made, so one synced late is not
+        # refused for having come due in the meantime.
+        bad_due = any(e.field == "due_at" for e in errors)
+        errors.extend(
+            e for e in check_promise(text, due, now=made) if not (bad_due and e.field == "due_at")
+        )
+        if errors:
+            raise ValidationFailed(errors)
+        assert due is not None
+        promise = {
+            "id": promise_id,
+            "text": " ".join(text.split()),
+            "due_at": _iso(due),
+            "at": _iso(made),
+            "by": actor.label,
+            "owner_id": actor.user_id,
+            "customer_id": out.get("customer_id"),
+            "done_at": None,
+        }
+        out["promises"] = [*out["promises"], promise]
+        return out
+    raise ValidationFailed([FieldError("op", f"choose one of: {', '.join(OPS[1:])}")])
+
+
+def open_promises(
+    records: Iterable[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """Promises not yet kept, soonest due first, each with the contact it was made on."""
+    found = [
+        {**promise, "contact_id": record.get("id")}
+        for record in records
+        for promise in record.get("promises") or []
+        if not promise.get("done_at")
+    ]
+    return sorted(found, key=lambda p: (p["due_at"], p["id"]))
+
+
+def history_matches(
+    record: Mapping[str, Any],
+    *,
+    text: str = "",
+    agent: str = "",
+    category: str = "",
+    day: dt.date | None = None,
+    tz: dt.tzinfo = dt.UTC,
+) -> bool:
+    """Whether a contact fits the sheet's history search (all given criteria must hold)."""
+    wrap = record.get("wrap_up") or {}
+    if category and wrap.get("category") != category:
+        return False
+    if agent:
+        names = {
+            str(record.get("owner_name") or ""),
+            str(record.get("answered_by") or ""),
+            str(wrap.get("by") or ""),
+            *(str(n.get("by") or "") for n in record.get("notes") or []),
+        }
+        if not any(agent.casefold() in name.casefold() for name in names if name):
+            return False
+    if day is not None:
+        offered = parse_time(record.get("offered_at"), "offered_at").astimezone(tz)
+        if offered.date() != day:
+            return False
+    if text:
+        haystack = " ".join(
+            [
+                str(record.get("caller_name") or ""),
+                str(record.get("caller_number") or ""),
+                str(wrap.get("category") or ""),
+                str(wrap.get("handed_to") or ""),
+                *(str(n.get("text") or "") for n in record.get("notes") or []),
+                *(str(p.get("text") or "") for p in record.get("promises") or []),
+            ]
+        ).casefold()
+        if not all(word in haystack for word in text.casefold().split()):
+            return False
+    return True

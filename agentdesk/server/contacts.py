@@ -1,12 +1,38 @@
-"""Contact records as the API and the desks see them."""
+"""Contact records on the server: how the API and the desks see them, and what desks do to them.
+
+Desks push contact steps (answer, end, wrap-up, notes, promises, contacts logged by hand) as
+mutations; the rules are the core's own (:func:`agentdesk.domain.contacts.apply_op`), so a
+desk that applied a step locally and the server agree on the result.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from agentdesk.domain.contacts import speed_of_answer
-from agentdesk.server.models import Contact
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agentdesk.domain.contacts import (
+    Actor,
+    apply_op,
+    new_contact_record,
+    parse_time,
+    speed_of_answer,
+)
+from agentdesk.domain.errors import FieldError, ValidationFailed
+from agentdesk.server.accounts import Viewer, customer_visibility
+from agentdesk.server.db import lock_seq, next_seq
+from agentdesk.server.events import record_event
+from agentdesk.server.models import Contact, Customer, User, utcnow
+from agentdesk.wire import Mutation
+
+#: Record keys kept in the row's JSON rather than in columns of their own.
+DATA_KEYS = ("candidates", "caller_name", "waited_s", "owner_name", "notes", "promises", "wrap_up")
+
+
+class ContactNotFound(LookupError):
+    """No such contact, or none the viewer may see."""
 
 
 def aware(value: dt.datetime) -> dt.datetime:
@@ -18,6 +44,7 @@ def contact_record(contact: Contact) -> dict[str, Any]:
     offered = aware(contact.offered_at)
     answered = aware(contact.answered_at) if contact.answered_at else None
     ended = aware(contact.ended_at) if contact.ended_at else None
+    data = contact.data
     return {
         "id": contact.id,
         "version": contact.version,
@@ -28,15 +55,123 @@ def contact_record(contact: Contact) -> dict[str, Any]:
         "called_number": contact.called_number,
         "queue": contact.queue,
         "customer_id": contact.customer_id,
-        "candidates": list(contact.data.get("candidates", [])),
-        "caller_name": contact.data.get("caller_name", ""),
+        "candidates": list(data.get("candidates", [])),
+        "caller_name": data.get("caller_name", ""),
         "tier": contact.tier,
         "state": contact.state,
         "offered_at": offered.isoformat(),
         "answered_at": answered.isoformat() if answered else None,
         "ended_at": ended.isoformat() if ended else None,
         "speed_of_answer_s": speed_of_answer(offered, answered),
-        "waited_s": contact.data.get("waited_s"),
+        "waited_s": data.get("waited_s"),
         "answered_by": contact.answered_by,
         "hangup_cause": contact.hangup_cause,
+        "owner_id": contact.owner_id,
+        "owner_name": data.get("owner_name", ""),
+        "notes": list(data.get("notes", [])),
+        "promises": list(data.get("promises", [])),
+        "wrap_up": data.get("wrap_up"),
     }
+
+
+def _time(value: Any) -> dt.datetime | None:
+    return parse_time(value, "at") if value else None
+
+
+def store_record(contact: Contact, record: dict[str, Any]) -> None:
+    """Write a record (as :func:`contact_record` gives it) back into the row."""
+    contact.channel = record["channel"]
+    contact.direction = record["direction"]
+    contact.caller_number = record.get("caller_number") or ""
+    contact.customer_id = record.get("customer_id")
+    contact.tier = record.get("tier") or "B"
+    contact.state = record["state"]
+    contact.offered_at = parse_time(record["offered_at"], "offered_at")
+    contact.answered_at = _time(record.get("answered_at"))
+    contact.ended_at = _time(record.get("ended_at"))
+    contact.answered_by = record.get("answered_by") or ""
+    contact.hangup_cause = record.get("hangup_cause") or ""
+    contact.owner_id = record.get("owner_id")
+    contact.data = {key: record.get(key) for key in DATA_KEYS if record.get(key) is not None}
+
+
+def actor_for(session: Session, viewer: Viewer) -> Actor:
+    user = session.get(User, viewer.user_id)
+    assert user is not None  # a viewer is made from a signed-in user
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        supervisor=viewer.sees_everything,
+    )
+
+
+def _customer(session: Session, viewer: Viewer, customer_id: Any) -> Customer:
+    found = session.scalar(
+        select(Customer).where(Customer.id == str(customer_id), customer_visibility(viewer))
+    )
+    if found is None:
+        raise ValidationFailed([FieldError("customer_id", "no such customer")])
+    return found
+
+
+def contact_visible(viewer: Viewer, contact: Contact) -> bool:
+    if viewer.sees_everything:
+        return True
+    if not viewer.may_read_customers:
+        return False
+    return contact.department_id in (None, viewer.department_id)
+
+
+def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation) -> Contact:
+    """Carry out one contact step from a desk; raises ValidationFailed (or its subclass
+    ContactRefused) naming the field, or ContactNotFound."""
+    if not viewer.may_write_customers:
+        raise ValidationFailed([FieldError("role", "your role may not record contacts")])
+    lock_seq(session)
+    now = utcnow()
+    actor = actor_for(session, viewer)
+    contact_id = str(mutation.entity_id)
+    fields = dict(mutation.fields)
+    customer = None
+    if fields.get("customer_id") and mutation.op in ("create", "link"):
+        customer = _customer(session, viewer, fields["customer_id"])
+        fields.update(customer_id=customer.id, tier=customer.tier, caller_name=customer.name)
+    contact = session.scalar(select(Contact).where(Contact.id == contact_id).with_for_update())
+    if mutation.op == "create":
+        if contact is not None:
+            raise ValidationFailed([FieldError("id", "a contact with this id exists")])
+        record = new_contact_record(fields, actor, contact_id=contact_id, now=now)
+        contact = Contact(id=contact_id, version=0, seq=next_seq(session), data={})
+        contact.department_id = (
+            customer.department_id if customer is not None else viewer.department_id
+        )
+        session.add(contact)
+    else:
+        if contact is None or not contact_visible(viewer, contact):
+            raise ContactNotFound(contact_id)
+        record = apply_op(contact_record(contact), mutation.op, fields, actor, now=now)
+        if customer is not None:
+            contact.department_id = customer.department_id
+    store_record(contact, record)
+    contact.version += 1
+    if contact.version > 1:
+        contact.seq = next_seq(session)
+    contact.updated_at = now
+    session.flush()
+    record_event(session, "contact", contact_record(contact), contact.department_id)
+    return contact
+
+
+def owner_for_agent(session: Session, agent: str) -> User | None:
+    """The user a phone system names as the one who answered (user name or full name)."""
+    agent = agent.strip()
+    if not agent:
+        return None
+    found = session.scalar(select(User).where(User.username == agent, User.active.is_(True)))
+    if found is None:
+        matches = session.scalars(
+            select(User).where(User.full_name == agent, User.active.is_(True)).limit(2)
+        ).all()
+        found = matches[0] if len(matches) == 1 else None
+    return found

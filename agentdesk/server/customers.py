@@ -20,7 +20,12 @@ from agentdesk.domain.customers import (
 from agentdesk.domain.customers import Customer as Sheet
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, department_named
-from agentdesk.server.contacts import contact_record
+from agentdesk.server.contacts import (
+    ContactNotFound,
+    apply_contact_mutation,
+    contact_record,
+    contact_visible,
+)
 from agentdesk.server.db import committed_seq, lock_seq, next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import (
@@ -253,11 +258,15 @@ def _apply_one(
     session: Session, viewer: Viewer, device_id: str, mutation: Mutation
 ) -> MutationResult:
     entity_id = str(mutation.entity_id)
+    if mutation.entity == "contact":
+        contact = apply_contact_mutation(session, viewer, mutation)
+        _remember(session, viewer, mutation, contact.version)
+        return _result(mutation, "applied", version=contact.version, record=contact_record(contact))
     if mutation.op == "create":
         row = create_customer(
             session, viewer, {**mutation.fields, "id": entity_id}, device_id=device_id
         )
-    else:
+    elif mutation.op == "update":
         row = update_customer(
             session,
             viewer,
@@ -267,17 +276,24 @@ def _apply_one(
             device_id=device_id,
             merge=True,
         )
+    else:
+        raise ValidationFailed([FieldError("op", "a customer sheet is created or updated")])
+    _remember(session, viewer, mutation, row.version)
+    return _result(mutation, "applied", version=row.version, record=record_of(row))
+
+
+def _remember(session: Session, viewer: Viewer, mutation: Mutation, version: int) -> None:
+    """Keep the mutation's id, so a repeat of it is answered without applying it again."""
     session.add(
         AppliedMutation(
             id=str(mutation.id),
             user_id=viewer.user_id,
             entity=mutation.entity,
-            entity_id=entity_id,
-            version=row.version,
+            entity_id=str(mutation.entity_id),
+            version=version,
         )
     )
     session.flush()
-    return _result(mutation, "applied", version=row.version, record=record_of(row))
 
 
 def apply_mutation(
@@ -310,9 +326,9 @@ def apply_mutation(
             "rejected",
             errors=[{"field": e.field, "message": e.message} for e in failed.errors],
         )
-    except NotFound:
+    except (NotFound, ContactNotFound):
         return _result(
-            mutation, "rejected", errors=[{"field": "id", "message": "no such customer"}]
+            mutation, "rejected", errors=[{"field": "id", "message": f"no such {mutation.entity}"}]
         )
     except Forbidden:
         return _result(
@@ -325,15 +341,17 @@ def apply_mutation(
 def _duplicate(
     session: Session, viewer: Viewer, mutation: Mutation, done: AppliedMutation
 ) -> MutationResult:
-    row = session.scalar(
-        select(Customer).where(Customer.id == done.entity_id, customer_visibility(viewer))
-    )
-    return _result(
-        mutation,
-        "duplicate",
-        version=done.version,
-        record=record_of(row) if row is not None else None,
-    )
+    record: dict[str, Any] | None = None
+    if done.entity == "contact":
+        contact = session.get(Contact, done.entity_id)
+        if contact is not None and contact_visible(viewer, contact):
+            record = contact_record(contact)
+    else:
+        row = session.scalar(
+            select(Customer).where(Customer.id == done.entity_id, customer_visibility(viewer))
+        )
+        record = record_of(row) if row is not None else None
+    return _result(mutation, "duplicate", version=done.version, record=record)
 
 
 def _contact_visibility(viewer: Viewer) -> ColumnElement[bool]:

@@ -174,6 +174,8 @@ class Contact(Base):
     ended_at: Mapped[dt.datetime | None]
     hangup_cause: Mapped[str] = mapped_column(String(32), default="")
     answered_by: Mapped[str] = mapped_column(String(64), default="")
+    # The agent who took the contact owns it until it is solved or handed over by name.
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

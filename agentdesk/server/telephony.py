@@ -21,7 +21,7 @@ from agentdesk.domain.customers import normalise_phone
 from agentdesk.domain.errors import FieldError, FieldValueError, ValidationFailed
 from agentdesk.server import security
 from agentdesk.server.contacts import aware as _aware
-from agentdesk.server.contacts import contact_record
+from agentdesk.server.contacts import contact_record, owner_for_agent
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import Bridge, Contact, Customer, CustomerPhone, utcnow
@@ -278,6 +278,11 @@ def _advance(session: Session, contact: Contact, event: CallEvent, at: dt.dateti
         contact.state = "answered"
         contact.answered_at = max(at, _aware(contact.offered_at))
         contact.answered_by = event.agent
+        owner = owner_for_agent(session, event.agent)
+        if owner is not None and contact.owner_id is None:
+            # The phone system says who picked up: the contact pops on that agent's desk.
+            contact.owner_id = owner.id
+            contact.data = {**contact.data, "owner_name": owner.full_name or owner.username}
         _touch(session, contact)
         return True
     elif event.kind == "hangup" and contact.state in ("ringing", "answered"):

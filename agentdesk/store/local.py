@@ -8,6 +8,7 @@ confirmed, and what the agent sees (that version with the agent's pending edits 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from agentdesk.domain.contacts import Actor, apply_op, new_contact_record
 from agentdesk.domain.customers import (
     SHEET_FIELDS,
     Customer,
@@ -44,9 +46,10 @@ from agentdesk.domain.customers import (
     search_text,
     validate_changes,
 )
+from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.wire import ChangesPage, Mutation, MutationResult
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 OutboxState = Literal["pending", "conflict", "rejected"]
 
 
@@ -78,7 +81,8 @@ class CustomerRow(Base):
 
 
 class ContactRow(Base):
-    """A contact (a call, a message, a visit) as the server last described it."""
+    """A contact (a call, a message, a visit): as the server last described it, and as the
+    agent sees it (that with the desk's unconfirmed steps on top)."""
 
     __tablename__ = "contacts"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -87,8 +91,11 @@ class ContactRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     tier: Mapped[str] = mapped_column(String(1))
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    owner_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    wrapped: Mapped[bool] = mapped_column(Boolean, default=False)
     offered_at: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class OutboxRow(Base):
@@ -170,13 +177,19 @@ class LocalStore:
         with self.engine.begin() as conn:
             Base.metadata.create_all(conn)
             found = conn.scalar(select(Meta.value).where(Meta.key == "schema_version"))
+            if found is not None and int(found) == 2:
+                # Schema 3 keeps the desk's own contact steps; schema 2 only cached what the
+                # server said of contacts, so the cache is rebuilt by pulling again.
+                contacts = Base.metadata.tables["contacts"]
+                contacts.drop(conn)
+                contacts.create(conn)
             if found is None:
                 conn.execute(insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
                 conn.execute(insert(Meta).values(key="device_id", value=str(uuid.uuid4())))
             elif int(found) < SCHEMA_VERSION:
-                # Schema 2 adds contacts (the table is created above). Contacts older than
-                # the saved cursor would never be pulled, so pull everything once more;
-                # sheets already held are skipped by their version.
+                # Schema 2 added contacts and 3 reshaped them. Contacts older than the saved
+                # cursor would never be pulled, so pull everything once more; sheets already
+                # held are skipped by their version.
                 conn.execute(delete(Meta).where(Meta.key == "cursor"))
                 conn.execute(
                     update(Meta)
@@ -270,24 +283,14 @@ class LocalStore:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(OutboxRow)
-                .where(OutboxRow.entity_id == customer_id, OutboxRow.state != "pending")
+                .where(
+                    OutboxRow.entity == "customer",
+                    OutboxRow.entity_id == customer_id,
+                    OutboxRow.state != "pending",
+                )
                 .order_by(OutboxRow.seq)
             ).all()
-        issues = []
-        for row in rows:
-            detail = row.detail or {}
-            issues.append(
-                OutboxIssue(
-                    mutation_id=row.id,
-                    customer_id=row.entity_id,
-                    state=row.state,
-                    fields=row.fields,
-                    server_record=detail.get("record"),
-                    conflicting_fields=tuple(detail.get("conflicts", ())),
-                    errors=tuple((e["field"], e["message"]) for e in detail.get("errors", ())),
-                )
-            )
-        return issues
+        return [_issue(row) for row in rows]
 
     # --- writing ------------------------------------------------------------------------
 
@@ -333,12 +336,19 @@ class LocalStore:
         return updated
 
     def _enqueue(
-        self, conn: Connection, entity_id: str, op: str, base: int, fields: Mapping[str, Any]
+        self,
+        conn: Connection,
+        entity_id: str,
+        op: str,
+        base: int,
+        fields: Mapping[str, Any],
+        *,
+        entity: str = "customer",
     ) -> None:
         conn.execute(
             insert(OutboxRow).values(
                 id=str(uuid.uuid4()),
-                entity="customer",
+                entity=entity,
                 entity_id=entity_id,
                 op=op,
                 base_version=base,
@@ -372,7 +382,7 @@ class LocalStore:
             out.append(
                 Mutation(
                     id=uuid.UUID(row.id),
-                    entity="customer",
+                    entity=row.entity,
                     entity_id=uuid.UUID(row.entity_id),
                     op=row.op,
                     base_version=row.base_version,
@@ -397,6 +407,10 @@ class LocalStore:
         with self._tx() as conn:
             for result in results:
                 touched.add(result.entity_id)
+                entity = conn.scalar(select(OutboxRow.entity).where(OutboxRow.id == result.id))
+                if entity == "contact":
+                    self._contact_result(conn, result)
+                    continue
                 if result.status in ("applied", "duplicate"):
                     conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
                     if result.record is not None:
@@ -424,6 +438,7 @@ class LocalStore:
             for change in page.changes:
                 if change.entity == "contact":
                     if self._take_contact(conn, change.id, change.version, change.data):
+                        self._rebuild_contact(conn, change.id)
                         touched.add(change.id)
                     continue
                 if self._take_server_record(conn, {**change.data, "version": change.version}):
@@ -435,23 +450,138 @@ class LocalStore:
     def _take_contact(
         self, conn: Connection, contact_id: str, version: int, data: Mapping[str, Any]
     ) -> bool:
-        known = conn.scalar(select(ContactRow.version).where(ContactRow.id == contact_id))
-        if known is not None and known >= version:
+        """Keep the server's version of a contact unless we hold a newer one."""
+        known = conn.execute(
+            select(ContactRow.version, ContactRow.server_data).where(ContactRow.id == contact_id)
+        ).first()
+        if known is not None and known.server_data is not None and known.version >= version:
             return False
-        values = {
-            "version": version,
-            "state": str(data.get("state", "")),
-            "channel": str(data.get("channel", "phone")),
-            "tier": str(data.get("tier", "B")),
-            "customer_id": data.get("customer_id"),
-            "offered_at": str(data.get("offered_at", "")),
-            "data": dict(data),
-        }
+        record = {**data, "version": version}
+        values = {**_contact_columns(record), "version": version, "server_data": record}
         if known is None:
             conn.execute(insert(ContactRow).values(id=contact_id, **values))
         else:
             conn.execute(update(ContactRow).where(ContactRow.id == contact_id).values(**values))
         return True
+
+    def _contact_result(self, conn: Connection, result: MutationResult) -> None:
+        if result.status in ("applied", "duplicate"):
+            conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
+        else:
+            detail: dict[str, Any] = {
+                "record": result.record,
+                "conflicts": result.conflicts,
+                "errors": [e.model_dump() for e in result.errors],
+            }
+            conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == result.id)
+                .values(state=result.status, detail=detail)
+            )
+        if result.record is not None and result.version is not None:
+            self._take_contact(conn, result.entity_id, result.version, result.record)
+        self._rebuild_contact(conn, result.entity_id)
+
+    def _actor(self, conn: Connection) -> Actor | None:
+        """The desk's signed-in user, as the author of its contact steps."""
+        raw = self._get_meta(conn, "user")
+        if not raw:
+            return None
+        user = json.loads(raw)
+        return Actor(
+            user_id=str(user["id"]),
+            username=str(user["username"]),
+            full_name=str(user.get("full_name") or ""),
+            supervisor=user.get("role") in ("supervisor", "admin"),
+        )
+
+    def _rebuild_contact(self, conn: Connection, contact_id: str) -> None:
+        """What the agent sees: the server's record with the desk's unsent steps on top.
+
+        A step the server has refused (or would refuse, say because another agent took the
+        call first) is left out of the view, but stays in the outbox for the agent to see.
+        """
+        row = conn.execute(
+            select(ContactRow.server_data, ContactRow.data, ContactRow.version).where(
+                ContactRow.id == contact_id
+            )
+        ).first()
+        steps = conn.execute(
+            select(OutboxRow.op, OutboxRow.fields, OutboxRow.created_at, OutboxRow.state)
+            .where(OutboxRow.entity == "contact", OutboxRow.entity_id == contact_id)
+            .order_by(OutboxRow.seq)
+        ).all()
+        actor = self._actor(conn)
+        view: dict[str, Any] | None = dict(row.server_data) if row and row.server_data else None
+        for step in steps:
+            if actor is None or step.state == "rejected":
+                continue
+            at = dt.datetime.fromisoformat(step.created_at)
+            try:
+                if step.op == "create":
+                    if view is None:
+                        view = new_contact_record(step.fields, actor, contact_id=contact_id, now=at)
+                elif view is not None:
+                    view = apply_op(view, step.op, step.fields, actor, now=at)
+            except ValidationFailed:
+                continue
+        if view is None:
+            conn.execute(delete(ContactRow).where(ContactRow.id == contact_id))
+            return
+        version = row.version if row is not None else 0
+        view["version"] = version
+        values = {**_contact_columns(view), "version": version}
+        if row is None:
+            conn.execute(insert(ContactRow).values(id=contact_id, server_data=None, **values))
+        else:
+            conn.execute(update(ContactRow).where(ContactRow.id == contact_id).values(**values))
+
+    def record_contact(
+        self,
+        contact_id: str,
+        op: str,
+        fields: Mapping[str, Any],
+        *,
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Apply one step to a contact (or log a new one with ``op="create"``), commit it with
+        its outbox row, and return the contact as the agent now sees it.
+
+        Raises :class:`ValidationFailed` (or its subclass ``ContactRefused``) naming the
+        field; nothing is written then.
+        """
+        moment = now or dt.datetime.now(dt.UTC)
+        with self._tx() as conn:
+            actor = self._actor(conn)
+            if actor is None:
+                raise StoreError("sign in before recording contacts")
+            row = conn.scalar(select(ContactRow.data).where(ContactRow.id == contact_id))
+            if op == "create":
+                if row is not None:
+                    raise ValidationFailed([FieldError("id", "this contact is already logged")])
+                new_contact_record(fields, actor, contact_id=contact_id, now=moment)
+            else:
+                if row is None:
+                    raise KeyError(contact_id)
+                apply_op(row, op, fields, actor, now=moment)
+            conn.execute(
+                insert(OutboxRow).values(
+                    id=str(uuid.uuid4()),
+                    entity="contact",
+                    entity_id=contact_id,
+                    op=op,
+                    base_version=0,
+                    fields=dict(fields),
+                    created_at=moment.isoformat(),
+                    attempts=0,
+                    state="pending",
+                    detail=None,
+                )
+            )
+            self._rebuild_contact(conn, contact_id)
+            data = conn.scalar(select(ContactRow.data).where(ContactRow.id == contact_id))
+        assert data is not None
+        return dict(data)
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -467,6 +597,45 @@ class LocalStore:
                 .order_by(ContactRow.offered_at, ContactRow.id)
             ).all()
         return [dict(row) for row in rows]
+
+    def contacts_of(self, customer_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """A customer's contacts, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(ContactRow.data)
+                .where(ContactRow.customer_id == customer_id)
+                .order_by(ContactRow.offered_at.desc(), ContactRow.id)
+                .limit(limit)
+            ).all()
+        return [dict(row) for row in rows]
+
+    def open_contacts_of(self, owner_id: str) -> list[dict[str, Any]]:
+        """Contacts the user took and has not wrapped up yet, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(ContactRow.data)
+                .where(
+                    ContactRow.owner_id == owner_id,
+                    ContactRow.wrapped.is_(False),
+                    ContactRow.state.in_(("answered", "ended")),
+                )
+                .order_by(ContactRow.offered_at, ContactRow.id)
+            ).all()
+        return [dict(row) for row in rows]
+
+    def contact_refusals(self, contact_id: str) -> list[OutboxIssue]:
+        """Steps on a contact the server refused, with its reasons."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.entity == "contact",
+                    OutboxRow.entity_id == contact_id,
+                    OutboxRow.state != "pending",
+                )
+                .order_by(OutboxRow.seq)
+            ).all()
+        return [_issue(row) for row in rows]
 
     def _take_server_record(self, conn: Connection, record: Mapping[str, Any]) -> bool:
         """Keep a server version of a sheet unless we already hold a newer one."""
@@ -505,7 +674,7 @@ class LocalStore:
         edits = (
             conn.execute(
                 select(OutboxRow.fields)
-                .where(OutboxRow.entity_id == customer_id)
+                .where(OutboxRow.entity == "customer", OutboxRow.entity_id == customer_id)
                 .order_by(OutboxRow.seq)
             )
             .scalars()
@@ -527,6 +696,12 @@ class LocalStore:
         with self._tx() as conn:
             row = conn.execute(select(OutboxRow).where(OutboxRow.id == mutation_id)).first()
             if row is None:
+                return
+            if row.entity == "contact":
+                # A refused contact step cannot be sent again as it was: the agent has read
+                # why, and it goes.
+                conn.execute(delete(OutboxRow).where(OutboxRow.id == mutation_id))
+                self._rebuild_contact(conn, row.entity_id)
                 return
             if keep_mine:
                 # Re-based in place, under a new idempotency key: the edit keeps its place
@@ -587,3 +762,29 @@ def _summary(data: Mapping[str, Any]) -> CustomerSummary:
         email=str(data.get("email", "")),
         computers=", ".join(d.get("computer_name", "") for d in devices if d.get("computer_name")),
     )
+
+
+def _issue(row: Any) -> OutboxIssue:
+    detail = row.detail or {}
+    return OutboxIssue(
+        mutation_id=row.id,
+        customer_id=row.entity_id,
+        state=row.state,
+        fields=row.fields,
+        server_record=detail.get("record"),
+        conflicting_fields=tuple(detail.get("conflicts", ())),
+        errors=tuple((e["field"], e["message"]) for e in detail.get("errors", ())),
+    )
+
+
+def _contact_columns(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "state": str(record.get("state", "")),
+        "channel": str(record.get("channel", "phone")),
+        "tier": str(record.get("tier", "B")),
+        "customer_id": record.get("customer_id"),
+        "owner_id": record.get("owner_id"),
+        "wrapped": bool(record.get("wrap_up")),
+        "offered_at": str(record.get("offered_at", "")),
+        "data": dict(record),
+    }

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from agentdesk.server.db import make_engine, session_factory
+from agentdesk.server.telephony import add_bridge
 from tests.conftest import LiveServer
 
 Json = dict[str, Any]
@@ -104,3 +106,20 @@ def all_changes_since(http: httpx.Client, since: int, limit: int = 500) -> list[
         cursor = page["cursor"]
         if not page["has_more"]:
             return changes
+
+
+@pytest.fixture(scope="module")
+def bridge_token(live_server: LiveServer) -> str:
+    engine = make_engine(live_server.db_url)
+    with session_factory(engine)() as session, session.begin():
+        _bridge, token = add_bridge(session, f"PBX {uuid.uuid4().hex[:6]}")
+    engine.dispose()
+    return token
+
+
+@pytest.fixture
+def pbx(live_server: LiveServer, bridge_token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {bridge_token}"}
+    ) as client:
+        yield client

@@ -6,36 +6,17 @@ import random
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from agentdesk.server.db import make_engine, session_factory
 from agentdesk.server.models import Bridge
-from agentdesk.server.telephony import add_bridge, apply_call_event, parse_native
+from agentdesk.server.telephony import apply_call_event, parse_native
 from tests.conftest import LiveServer
 from tests.server.conftest import ClientFor, create_sheet
 
 Json = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def bridge_token(live_server: LiveServer) -> str:
-    engine = make_engine(live_server.db_url)
-    with session_factory(engine)() as session, session.begin():
-        _bridge, token = add_bridge(session, f"PBX {uuid.uuid4().hex[:6]}")
-    engine.dispose()
-    return token
-
-
-@pytest.fixture
-def pbx(live_server: LiveServer, bridge_token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {bridge_token}"}
-    ) as client:
-        yield client
 
 
 def oslo_number() -> tuple[str, str]:

@@ -69,6 +69,10 @@ class Desk:
     async def create(self, sheet: Json) -> None:
         await self.runner.write(self.store.create_customer, sheet)
 
+    async def record(self, contact_id: str, op: str, fields: Json) -> Json:
+        record: Json = await self.runner.write(self.store.record_contact, contact_id, op, fields)
+        return record
+
     async def resolve(self, mutation_id: str, *, keep_mine: bool) -> None:
         await self.runner.write(self.store.resolve, mutation_id, keep_mine=keep_mine)
 
@@ -99,7 +103,8 @@ async def open_desk(tmp_path: Path) -> AsyncIterator[DeskFactory]:
         engine.on_status(desk.statuses.append)
         opened.append(desk)
         account = server.accounts[role]
-        await client.login(account.username, account.password)
+        user = await client.login(account.username, account.password)
+        store.set_meta("user", user.model_dump_json())  # as the desk does on sign-in
         return desk
 
     yield open_

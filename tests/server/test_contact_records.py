@@ -1,0 +1,254 @@
+"""Desks record what happens to contacts: answer, end, wrap-up, notes, promises, hand logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer
+from tests.server.conftest import ClientFor, create_sheet, push
+from tests.server.test_telephony import event, oslo_number
+
+Json = dict[str, Any]
+
+
+def step(contact_id: str, op: str, fields: Json, *, entity: str = "contact") -> Json:
+    return {
+        "id": str(uuid.uuid4()),
+        "entity": entity,
+        "entity_id": contact_id,
+        "op": op,
+        "base_version": 0,
+        "fields": fields,
+    }
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture
+def ringing(pbx: httpx.Client) -> Callable[[str], Json]:
+    def ring(number: str) -> Json:
+        return event(pbx, event="ringing", call_id=uuid.uuid4().hex, **{"from": number})
+
+    return ring
+
+
+def test_a_call_answered_on_the_desk_is_owned_ended_and_wrapped_up(
+    client_for: ClientFor,
+    ringing: Callable[[str], Json],
+    customer_factory: Callable[..., Json],
+) -> None:
+    # Given a known caller ringing in
+    e164, _ = oslo_number()
+    http = client_for("agent")
+    sheet = create_sheet(http, customer_factory(phones=[{"label": "office", "number": e164}]))
+    call = ringing(e164)
+    assert call["customer_id"] == sheet["id"]
+    answered_at = now()
+
+    # When the agent answers, ends and wraps up, with a note and a promise
+    due = now() + dt.timedelta(days=1)
+    results = push(
+        http,
+        "desk-1",
+        [
+            step(call["id"], "answer", {"answered_at": iso(answered_at)}),
+            step(
+                call["id"],
+                "note",
+                {"id": "n1", "text": "Printer on 2nd floor jams", "at": iso(now())},
+            ),
+            step(
+                call["id"],
+                "promise",
+                {"id": "p1", "text": "Engineer replaces the fuser", "due_at": iso(due)},
+            ),
+            step(call["id"], "end", {"ended_at": iso(now())}),
+            step(
+                call["id"],
+                "wrap_up",
+                {"category": "printing", "outcome": "follow-up", "acw_s": 42},
+            ),
+        ],
+    )
+
+    # Then every step applied, in order, and the record tells the whole story
+    assert [r["status"] for r in results] == ["applied"] * 5, results
+    record = results[-1]["record"]
+    assert record["state"] == "ended"
+    assert record["owner_name"] == "Agent.North"
+    assert record["answered_by"] == "agent.north"
+    assert dt.datetime.fromisoformat(record["answered_at"]) == answered_at
+    assert record["speed_of_answer_s"] >= 0
+    assert [n["text"] for n in record["notes"]] == ["Printer on 2nd floor jams"]
+    assert record["promises"][0]["due_at"] == due.isoformat()
+    assert record["wrap_up"]["category"] == "printing"
+    assert record["wrap_up"]["acw_s"] == 42.0
+    assert [r["version"] for r in results] == sorted(r["version"] for r in results)
+
+
+def test_the_first_agent_owns_the_call_and_a_second_is_told_who(
+    live_server: LiveServer, client_for: ClientFor, ringing: Callable[[str], Json]
+) -> None:
+    # Given a call from an unknown number, answered by one agent
+    e164, _ = oslo_number()
+    call = ringing(e164)
+    first = push(client_for("agent"), "desk-1", [step(call["id"], "answer", {})])
+    assert first[0]["status"] == "applied"
+
+    # When a supervisor's desk and a second agent's desk both try to take it
+    with live_server.http("agent") as again:
+        second = push(again, "desk-2", [step(call["id"], "answer", {})])
+
+    # Then the same user answering twice is fine, but nobody else may wrap it up
+    assert second[0]["status"] == "applied"
+    wrap = push(
+        client_for("engineer"),
+        "desk-3",
+        [step(call["id"], "wrap_up", {"category": "other", "outcome": "solved"})],
+    )
+    assert wrap[0]["status"] == "rejected"
+    assert wrap[0]["errors"] == [
+        {"field": "owner", "message": "only Agent.North can wrap this contact up"}
+    ]
+
+
+def test_a_call_the_caller_gave_up_on_cannot_be_answered(
+    client_for: ClientFor, ringing: Callable[[str], Json], pbx: httpx.Client
+) -> None:
+    call = ringing(oslo_number()[0])
+    event(pbx, event="hangup", call_id=call["call_id"], cause="cancel")
+
+    results = push(client_for("agent"), "desk-1", [step(call["id"], "answer", {})])
+
+    assert results[0]["status"] == "rejected"
+    assert results[0]["errors"][0]["field"] == "state"
+
+
+def test_a_repeated_step_is_applied_once(
+    client_for: ClientFor, ringing: Callable[[str], Json]
+) -> None:
+    call = ringing(oslo_number()[0])
+    http = client_for("agent")
+    note = step(call["id"], "note", {"id": "n-1", "text": "Caller spells name Ødegård"})
+    push(http, "desk-1", [step(call["id"], "answer", {})])
+
+    first = push(http, "desk-1", [note])
+    again = push(http, "desk-1", [note])
+
+    assert first[0]["status"] == "applied"
+    assert again[0]["status"] == "duplicate"
+    assert len(again[0]["record"]["notes"]) == 1
+
+
+def test_an_email_logged_by_hand_is_a_contact_record(
+    client_for: ClientFor, customer_factory: Callable[..., Json]
+) -> None:
+    http = client_for("agent")
+    sheet = create_sheet(http, customer_factory(tier="A"))
+    contact_id = str(uuid.uuid4())
+    received = now() - dt.timedelta(minutes=10)
+
+    results = push(
+        http,
+        "desk-1",
+        [
+            step(
+                contact_id,
+                "create",
+                {
+                    "channel": "email",
+                    "customer_id": sheet["id"],
+                    "caller_address": sheet["email"],
+                    "offered_at": iso(received),
+                },
+            )
+        ],
+    )
+
+    assert results[0]["status"] == "applied", results
+    record = results[0]["record"]
+    assert record["channel"] == "email"
+    assert record["tier"] == "A"  # from the sheet, not from the desk
+    assert record["caller_name"] == sheet["name"]
+    assert record["state"] == "answered"
+    assert dt.datetime.fromisoformat(record["offered_at"]) == received
+    changes = http.get("/api/v1/sync/changes", params={"since": 0, "limit": 1000}).json()
+    assert any(c["id"] == contact_id for c in changes["changes"])
+
+
+@pytest.mark.parametrize(
+    ("op", "fields", "field", "message"),
+    [
+        ("create", {"channel": "fax"}, "channel", "choose one of: phone, email, im, walk-in"),
+        (
+            "promise",
+            {"id": "p", "text": "call back ASAP", "due_at": "2020-01-01T00:00:00+00:00"},
+            "text",
+            "“asap” is not a time: give the date and time in the due field instead",
+        ),
+        ("promise", {"id": "p", "text": "A call back"}, "due_at", None),
+        ("wrap_up", {"category": "printing", "outcome": "escalated"}, "handed_to", None),
+        ("note", {"id": "n", "text": "   "}, "text", None),
+        ("answer", {"answered_at": "yesterday"}, "answered_at", None),
+    ],
+)
+def test_bad_steps_are_refused_naming_the_field(  # noqa: PLR0917
+    client_for: ClientFor,
+    ringing: Callable[[str], Json],
+    op: str,
+    fields: Json,
+    field: str,
+    message: str | None,
+) -> None:
+    call = ringing(oslo_number()[0])
+    http = client_for("agent")
+    if op not in ("create", "answer"):
+        push(http, "desk-1", [step(call["id"], "answer", {})])
+    target = str(uuid.uuid4()) if op == "create" else call["id"]
+
+    results = push(http, "desk-1", [step(target, op, fields)])
+
+    assert results[0]["status"] == "rejected"
+    fields_named = {e["field"]: e["message"] for e in results[0]["errors"]}
+    assert field in fields_named, results[0]["errors"]
+    if message is not None:
+        assert fields_named[field] == message
+
+
+def test_contacts_of_another_department_are_not_found(
+    client_for: ClientFor, customer_factory: Callable[..., Json], ringing: Callable[[str], Json]
+) -> None:
+    e164, _ = oslo_number()
+    create_sheet(
+        client_for("agent"),
+        customer_factory(phones=[{"label": "office", "number": e164}], department="North"),
+    )
+    call = ringing(e164)
+
+    results = push(client_for("agent_south"), "desk-9", [step(call["id"], "answer", {})])
+
+    assert results[0]["status"] == "rejected"
+    assert results[0]["errors"] == [{"field": "id", "message": "no such contact"}]
+
+
+def test_the_phone_system_naming_the_agent_makes_them_the_owner(
+    client_for: ClientFor, ringing: Callable[[str], Json], pbx: httpx.Client
+) -> None:
+    call = ringing(oslo_number()[0])
+
+    answered = event(pbx, event="answered", call_id=call["call_id"], agent="agent.north")
+
+    assert answered["owner_name"] == "Agent.North"
+    assert answered["owner_id"]
