@@ -201,9 +201,9 @@ def test_import_of_the_demo_set_creates_every_sheet_and_its_departments(
     [(count,)] = query(path, "SELECT count(*) FROM customers")
 
     # Then every sheet was created, with the departments the sheets name
-    assert "44 created, 0 updated, 0 unchanged" in printed
+    assert "45 created, 0 updated, 0 unchanged" in printed
     assert "new departments: Service Desk, Field Service" in printed
-    assert count == 44
+    assert count == 45
 
 
 def test_importing_the_same_file_again_reports_unchanged_not_duplicates(
@@ -218,8 +218,8 @@ def test_importing_the_same_file_again_reports_unchanged_not_duplicates(
 
     # Then every sheet is unchanged, none duplicated and none given a new version
     assert result.returncode == 0, result.stderr
-    assert "0 created, 0 updated, 44 unchanged" in result.stdout
-    assert query(path, "SELECT count(*), sum(version) FROM customers") == [(44, versions_before)]
+    assert "0 created, 0 updated, 45 unchanged" in result.stdout
+    assert query(path, "SELECT count(*), sum(version) FROM customers") == [(45, versions_before)]
 
 
 def test_import_of_a_bad_json_file_lists_every_problem_and_imports_nothing(
@@ -247,7 +247,7 @@ def test_import_of_a_bad_json_file_lists_every_problem_and_imports_nothing(
         "customers[2]: devices[0].ip_addresses[1]:",
     ):
         assert problem in result.stderr
-    assert query(path, "SELECT count(*) FROM customers") == [(44,)]
+    assert query(path, "SELECT count(*) FROM customers") == [(45,)]
 
 
 def test_import_of_a_bad_csv_file_names_lines_and_columns(
@@ -264,7 +264,7 @@ def test_import_of_a_bad_csv_file_names_lines_and_columns(
     # Then exit status 1 with the credential column named on the header line
     assert result.returncode == 1
     assert "line 1: admin_pwd: credentials are never stored" in result.stderr
-    assert query(path, "SELECT count(*) FROM customers") == [(44,)]
+    assert query(path, "SELECT count(*) FROM customers") == [(45,)]
 
 
 def test_import_of_a_missing_file_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -293,7 +293,7 @@ def test_import_of_a_file_that_is_not_utf8_names_the_line(
     assert result.returncode == 1
     assert "line 2: encoding: the file is not UTF-8: save it as CSV UTF-8" in result.stderr
     assert "Traceback" not in result.stderr
-    assert query(path, "SELECT count(*) FROM customers") == [(44,)]
+    assert query(path, "SELECT count(*) FROM customers") == [(45,)]
 
 
 def test_export_into_a_missing_folder_is_refused_in_one_line(
@@ -335,7 +335,7 @@ def test_export_and_reimport_into_an_empty_database_gives_identical_sheets(
     exported = tmp_path / f"export.{suffix}"
     result = agentdesk("profiles", "export", str(exported), "--db", sqlite_url(path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("exported 44 sheets")
+    assert result.stdout.startswith("exported 45 sheets")
 
     # When that file is imported into a second, empty database and exported again as JSON
     second = tmp_path / "second.sqlite"
@@ -344,7 +344,7 @@ def test_export_and_reimport_into_an_empty_database_gives_identical_sheets(
     agentdesk("profiles", "export", str(again), "--db", sqlite_url(second))
 
     # Then both databases hold the same sheets, and they are the demo set's sheets
-    assert "44 created" in imported.stdout, imported.stderr
+    assert "45 created" in imported.stdout, imported.stderr
     first_sheets, second_sheets = read_profiles(exported), read_profiles(again)
     if suffix == "json":
         assert second_sheets == first_sheets

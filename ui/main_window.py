@@ -1,15 +1,29 @@
-"""The desk's main window: search on the left, the information sheet on the right."""
+"""The desk's main window: waiting contacts and search on the left, the information sheet
+and its contact history in the middle, the contact in hand on the right."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from agentdesk import __version__
 from ui.background import Background
+from ui.contact_pane import ContactController, ContactPane
 from ui.desk_session import DeskSession
+from ui.history_view import HistoryView
+from ui.log_contact import LogContactDialog
+from ui.notifier import Notifier
 from ui.qt import Qt, QtCore, QtGui, QtWidgets
+from ui.queue_panel import QueueController, QueueView
 from ui.search_panel import SearchController, SearchView
 from ui.sheet_controller import SheetController
 from ui.sheet_view import EmptySheet, SheetView
 from ui.sync_status import SyncStatusWidget
+
+
+def local_zone() -> dt.tzinfo:
+    zone = dt.datetime.now().astimezone().tzinfo
+    return zone if zone is not None else dt.UTC
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -28,23 +42,41 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session = session
         self.background = Background(self)
         self.setWindowTitle(f"AgentDesk — {session.user.full_name}")
-        self.resize(1280, 800)
+        self.resize(1600, 900)
+        self.notifier = Notifier(self)
+        self.notifier.activated.connect(self.bring_to_front)
 
+        self.queue_view = QueueView()
         self.search_view = SearchView()
         self.sheet_view = SheetView()
+        self.history_view = HistoryView()
         self.empty = EmptySheet()
+        self.contact_pane = ContactPane()
+        self.queue = QueueController(self.queue_view, session, self.background, self.notifier)
         self.search = SearchController(self.search_view, session, self.background)
         self.sheet = SheetController(self.sheet_view, session, self.background)
+        self.contacts = ContactController(
+            self.contact_pane, session, self.background, self.notifier
+        )
 
+        self.sheet_tabs = QtWidgets.QTabWidget()
+        self.sheet_tabs.addTab(self.sheet_view, "Information sheet")
+        self.sheet_tabs.addTab(self.history_view, "Contact history")
         self.right = QtWidgets.QStackedWidget()
         self.right.addWidget(self.empty)
-        self.right.addWidget(self.sheet_view)
+        self.right.addWidget(self.sheet_tabs)
+        left = QtWidgets.QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.queue_view)
+        left.addWidget(self.search_view)
+        left.setSizes([330, 520])
         splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.search_view)
+        splitter.addWidget(left)
         splitter.addWidget(self.right)
-        splitter.setStretchFactor(0, 2)
+        splitter.addWidget(self.contact_pane)
+        splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 5)
-        splitter.setSizes([470, 810])
+        splitter.setStretchFactor(2, 3)
+        splitter.setSizes([450, 780, 370])
         splitter.setContentsMargins(8, 8, 8, 0)
         self.setCentralWidget(splitter)
 
@@ -58,9 +90,18 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.search.open_requested.connect(self.open_customer)
         self.search.new_requested.connect(self.new_customer)
-        self.sheet.opened.connect(lambda _id: self.right.setCurrentWidget(self.sheet_view))
-        self.sheet.saved.connect(lambda _id: self.search.search_now())
+        self.sheet.opened.connect(self._sheet_opened)
+        self.sheet.saved.connect(self._sheet_saved)
+        self.queue.answer_requested.connect(self.contacts.answer)
+        self.queue_view.log_button.clicked.connect(self.log_contact)
+        self.contacts.open_customer.connect(self.open_customer)
+        self.contacts.create_customer.connect(self.new_customer_for_caller)
+        self.history_view.contact_activated.connect(self._history_contact)
+        self.contacts.contact_changed.connect(self._contact_changed)
+        session.records_changed.connect(self._records_changed)
+        self._caller_sheet_for: str | None = None
         self._build_menus()
+        self.queue.refresh()
 
     def _user_text(self) -> str:
         user = self.session.user
@@ -82,6 +123,20 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
+        contact_menu = self.menuBar().addMenu("&Contact")
+        answer = contact_menu.addAction("&Answer next waiting")
+        answer.setShortcut(QtGui.QKeySequence("F2"))
+        answer.triggered.connect(self.queue.answer_selected)
+        log_contact = contact_menu.addAction("&Log a contact…")
+        log_contact.setShortcut(QtGui.QKeySequence("Ctrl+L"))
+        log_contact.triggered.connect(self.log_contact)
+        note = contact_menu.addAction("Add &note")
+        note.setShortcut(QtGui.QKeySequence("Ctrl+Shift+N"))
+        note.triggered.connect(self.contacts.add_note)
+        wrap = contact_menu.addAction("&Wrap up")
+        wrap.setShortcut(QtGui.QKeySequence("Ctrl+Shift+W"))
+        wrap.triggered.connect(self.contacts.wrap_up)
+
         sheet_menu = self.menuBar().addMenu("&Sheet")
         find = sheet_menu.addAction("&Find customer")
         find.setShortcut(QtGui.QKeySequence.StandardKey.Find)
@@ -100,7 +155,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_customer(self, customer_id: str) -> None:
         if customer_id == self.sheet.customer_id and not self.sheet.creating:
-            self.right.setCurrentWidget(self.sheet_view)
+            self._show_sheet()
             return
         if self.sheet.confirm_leave(self):
             self.sheet.open(customer_id)
@@ -108,7 +163,87 @@ class MainWindow(QtWidgets.QMainWindow):
     def new_customer(self) -> None:
         if self.sheet.confirm_leave(self):
             self.sheet.new_sheet()
-            self.right.setCurrentWidget(self.sheet_view)
+            self._show_sheet()
+
+    def new_customer_for_caller(self, number: str) -> None:
+        """Quick-create for an unknown caller: a new sheet with the number filled in."""
+        if self.contacts.current is None or not self.sheet.confirm_leave(self):
+            return
+        self._caller_sheet_for = str(self.contacts.current["id"])
+        self.sheet.new_sheet(phone=number)
+        self._show_sheet()
+
+    def _contact_changed(self, record: dict[str, Any] | None) -> None:
+        # While the caller is not known yet, no other customer's sheet stays in view.
+        if record is not None and not record.get("customer_id") and not self.sheet.dirty:
+            self.right.setCurrentWidget(self.empty)
+
+    def _show_sheet(self) -> None:
+        self.right.setCurrentWidget(self.sheet_tabs)
+        self.sheet_tabs.setCurrentWidget(self.sheet_view)
+
+    def _sheet_opened(self, customer_id: str) -> None:
+        self._show_sheet()
+        self._load_history(customer_id)
+
+    def _sheet_saved(self, customer_id: str) -> None:
+        self.search.search_now()
+        current = self.contacts.current
+        if (
+            self._caller_sheet_for is not None
+            and current is not None
+            and current["id"] == self._caller_sheet_for
+        ):
+            # The sheet made for an unknown caller belongs to their contact from now on.
+            self._caller_sheet_for = None
+            self.contacts.link(customer_id)
+        self._load_history(customer_id)
+
+    def _load_history(self, customer_id: str) -> None:
+        store = self.session.store
+
+        def show(records: list[dict[str, Any]]) -> None:
+            if self.sheet.customer_id == customer_id:
+                self.history_view.set_records(records, tz=local_zone())
+
+        self.background.run(
+            self.session.runner.read(store.contacts_of, customer_id),
+            name="history-load",
+            success=show,
+        )
+
+    def _records_changed(self, ids: set[str]) -> None:
+        if self.sheet.customer_id is not None and not self.sheet.creating:
+            self._load_history(self.sheet.customer_id)
+
+    def _history_contact(self, contact_id: str) -> None:
+        def take(record: dict[str, Any] | None) -> None:
+            if record is not None and not record.get("wrap_up") and self.contacts.current is None:
+                self.contacts.take(record)
+
+        self.background.run(
+            self.session.runner.read(self.session.store.contact, contact_id), success=take
+        )
+
+    def log_contact(self) -> None:
+        """Log an e-mail, instant message or walk-in; it becomes the contact in hand."""
+        name = None
+        if self.sheet.customer_id and not self.sheet.creating:
+            name = self.sheet_view.name.text() or None
+        dialog = LogContactDialog(self, customer_name=name)
+        dialog.open()
+
+        def accepted() -> None:
+            customer_id = self.sheet.customer_id if dialog.uses_customer() else None
+            self.contacts.log_contact(dialog.fields(), customer_id=customer_id)
+
+        dialog.accepted.connect(accepted)
+        self._log_dialog = dialog
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
 
     def _about(self) -> None:
         QtWidgets.QMessageBox.about(
@@ -120,6 +255,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def shutdown(self) -> None:
         """Stop timers and background jobs; the session is closed by its owner."""
         self.search.stop()
+        self.queue.stop()
+        self.contacts.stop()
+        self.notifier.hide()
         self.background.cancel_all()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

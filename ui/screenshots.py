@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-SIZE = (1280, 800)
+SIZE = (1600, 900)
 
 
 async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -31,7 +31,45 @@ async def _settle() -> None:
         await asyncio.sleep(0.05)
 
 
-async def capture(out: Path, server: str) -> list[Path]:
+#: Calls for the incoming-contact panel: (number as the phone system sends it, seconds ago).
+CALLS = (
+    ("+4722894117", 14.0),  # Bjørn Ødegård, tier A, past the third ring
+    ("+8613912345678", 3.0),  # 王伟, tier A
+    ("+390264441000", 7.0),  # a hospital switchboard two customers share
+    ("+4755567120", 18.0),  # Åse Kværnes, tier B
+    ("+4740123987", 1.0),  # nobody's number
+)
+
+
+async def ring(server: str, token: str) -> list[dict[str, object]]:
+    """Post the calls above through the telephony ingress, as a phone system would."""
+    import datetime as dt
+    import uuid
+
+    import httpx
+
+    now = dt.datetime.now(dt.UTC)
+    contacts = []
+    async with httpx.AsyncClient(
+        base_url=server, headers={"Authorization": f"Bearer {token}"}
+    ) as http:
+        for number, ago in CALLS:
+            response = await http.post(
+                "/api/v1/telephony/events",
+                json={
+                    "event": "ringing",
+                    "call_id": uuid.uuid4().hex,
+                    "from": number,
+                    "to": "+4721000000",
+                    "at": (now - dt.timedelta(seconds=ago)).isoformat(),
+                },
+            )
+            response.raise_for_status()
+            contacts.append(response.json()["contact"])
+    return contacts
+
+
+async def capture(out: Path, server: str, token: str) -> list[Path]:
     from agentdesk.credentials import TokenVault
     from agentdesk.demo import DEMO_AGENT
     from agentdesk.sync.engine import SyncState
@@ -39,6 +77,7 @@ async def capture(out: Path, server: str) -> list[Path]:
     from ui.desk_session import SignIn, sign_in
     from ui.login_dialog import LoginController, LoginView
     from ui.main_window import MainWindow
+    from ui.qt import Qt
 
     saved: list[Path] = []
 
@@ -110,6 +149,61 @@ async def capture(out: Path, server: str) -> list[Path]:
     grab(window, "05-invalid-edit")
 
     window.sheet.dirty = False  # leave the refused edit unsaved, as an agent would revert it
+    window.sheet.revert()
+    window.search_view.query.setText("")
+    await ring(server, token)
+    await wait_for(lambda: len(window.queue_view.ids()) == len(CALLS), "the waiting calls")
+    await _settle()
+    grab(window, "06-incoming-contacts")
+
+    # Answer the first in line (tier A, longest waiting): the caller's sheet pops.
+    first = window.queue_view.ids()[0]
+    window.queue.answer_selected()
+    await wait_for(lambda: window.contacts.current is not None, "the answer")
+    await wait_for(lambda: window.sheet.customer_id is not None, "the screen pop")
+    window.contacts.pane.note_text.setPlainText(
+        "Kan ikke logge inn på VPN etter passordbytte. Tilbakestilt MFA-token."
+    )
+    window.contacts.add_note()
+    await wait_for(lambda: window.contacts.pane.notes.count() == 1, "the note")
+    window.contacts.pane.promise_text.setText("Tekniker ringer tilbake og bekrefter tilgang")
+    window.contacts.add_promise()
+    await wait_for(lambda: bool((window.contacts.current or {}).get("promises")), "the promise")
+    window.contacts.end()
+    await wait_for(lambda: (window.contacts.current or {}).get("state") == "ended", "the end")
+    window.contacts.clock = lambda: time.time() + 47  # some after-call work has passed
+    window.contacts.pane.category.setCurrentIndex(3)
+    await asyncio.sleep(1.1)
+    await _settle()
+    grab(window, "07-screen-pop-known-caller")
+    assert first == (window.contacts.current or {}).get("id")
+    window.contacts.clock = time.time
+    window.contacts.pane.outcome.setCurrentIndex(2)
+    window.contacts.wrap_up()
+    await wait_for(lambda: window.contacts.current is None, "the wrap-up")
+
+    # The shared switchboard: a short pick list.
+    shared = next(r["id"] for r in window.queue.records.values() if r.get("candidates"))
+    window.queue.answer_requested.emit(window.queue.records[shared])
+    await wait_for(lambda: window.contacts.pane.candidates.count() == 2, "the pick list")
+    await _settle()
+    grab(window, "08-screen-pop-shared-number")
+    picked = window.contacts.pane.candidates.currentItem().data(Qt.ItemDataRole.UserRole)
+    window.contacts.pick_candidate()
+    await wait_for(lambda: window.sheet.customer_id == picked, "the picked sheet")
+
+    # A stranger: a new sheet with the number filled in.
+    stranger = next(
+        r["id"]
+        for r in window.queue.records.values()
+        if not r.get("customer_id") and not r.get("candidates")
+    )
+    window.contacts.take(None)
+    window.queue.answer_requested.emit(window.queue.records[stranger])
+    await wait_for(lambda: window.sheet.creating, "the quick-create sheet")
+    await _settle()
+    grab(window, "09-screen-pop-unknown-caller")
+    window.sheet.dirty = False
     window.close()
     await session.close()
     return saved
@@ -120,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args[0] if args else "docs/screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["AGENTDESK_SOUND"] = "off"
     with tempfile.TemporaryDirectory(prefix="agentdesk-shots-") as tmp:
         os.environ["AGENTDESK_DATA_DIR"] = tmp
         from agentdesk.demo import free_port, prepare_demo, server_process
@@ -127,13 +222,13 @@ def main(argv: list[str] | None = None) -> int:
         from ui.qt import qasync
 
         db_url = f"sqlite:///{Path(tmp) / 'server.sqlite'}"
-        prepare_demo(db_url)
+        _report, token = prepare_demo(db_url)
         app = make_application()
         with server_process(db_url, free_port()) as server:
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)
             with loop:
-                saved = loop.run_until_complete(capture(out, server))
+                saved = loop.run_until_complete(capture(out, server, token))
     for path in saved:
         print(path)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from agentdesk.domain.customers import Customer
+from agentdesk.domain.customers import Customer, format_phone
 from agentdesk.domain.errors import ValidationFailed
 from agentdesk.store.local import OutboxIssue
 from ui.background import Background
@@ -77,8 +77,9 @@ class SheetController(QtCore.QObject):
         parts.append(f"version {customer.version}" if customer.version else "not yet on the server")
         return " · ".join(p for p in parts if p)
 
-    def new_sheet(self) -> None:
-        """An empty sheet in the agent's department, saved on the first Save."""
+    def new_sheet(self, *, phone: str = "") -> None:
+        """An empty sheet in the agent's department, saved on the first Save; ``phone``
+        fills in the first number (a quick-create for an unknown caller)."""
         self.customer_id = str(uuid.uuid4())
         self.creating = True
         self._shown = {
@@ -92,8 +93,12 @@ class SheetController(QtCore.QObject):
             "devices": [],
         }
         self.view.set_values(self._shown)
-        self.view.phones.add_row()
-        self.view.subtitle.setText("New sheet · not saved yet")
+        self.view.phones.add_row(number=phone)
+        self.view.subtitle.setText(
+            f"New sheet for the caller on {format_phone(phone)} · not saved yet"
+            if phone
+            else "New sheet · not saved yet"
+        )
         self.view.banner.show_issues([])
         self.view.save_state.setText("")
         self.dirty = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -271,6 +272,8 @@ def new_contact_record(
         errors.append(FieldError("answered_at", "cannot be before the contact began"))
     if offered > now + dt.timedelta(minutes=5):
         errors.append(FieldError("offered_at", "is in the future"))
+    elif answered > now + dt.timedelta(minutes=5):
+        errors.append(FieldError("answered_at", "is in the future"))
     tier = str(fields.get("tier") or "B")
     if tier not in ("A", "B"):
         errors.append(FieldError("tier", "must be A or B"))
@@ -383,7 +386,12 @@ def apply_op(
         except ValidationFailed as failed:
             errors.extend(failed.errors)
         acw = fields.get("acw_s", 0)
-        if not isinstance(acw, int | float) or isinstance(acw, bool) or acw < 0:
+        if (
+            not isinstance(acw, int | float)
+            or isinstance(acw, bool)
+            or not math.isfinite(acw)
+            or acw < 0
+        ):
             errors.append(FieldError("acw_s", "expected seconds of after-call work (0 or more)"))
             acw = 0
         if errors:
@@ -399,7 +407,8 @@ def apply_op(
         if state == "answered" and outcome != "transferred":
             # Wrap-up closes the conversation on the desk even if the phone system is slow
             # to say so.
-            out.update(state="ended", ended_at=out.get("ended_at") or _iso(wrapped))
+            answered = parse_time(out.get("answered_at") or out["offered_at"], "answered_at")
+            out.update(state="ended", ended_at=out.get("ended_at") or _iso(max(wrapped, answered)))
         return out
     if op == "note":
         note_id = str(fields.get("id") or "")

@@ -213,7 +213,9 @@ def _new_contact(
         called_number=event.called,
         queue=event.queue,
         customer_id=customer.id if customer else None,
-        tier=customer.tier if customer else "B",
+        # A number several customers share is served at the highest tier among them: the
+        # caller may be the critical one.
+        tier=customer.tier if customer else ("A" if any(m.tier == "A" for m in matches) else "B"),
         state="ringing",
         offered_at=at,
         answered_at=None,

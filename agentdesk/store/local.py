@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from agentdesk.domain.contacts import Actor, apply_op, new_contact_record
+from agentdesk.domain.contacts import Actor, apply_op, new_contact_record, open_promises
 from agentdesk.domain.customers import (
     SHEET_FIELDS,
     Customer,
@@ -622,6 +622,12 @@ class LocalStore:
                 .order_by(ContactRow.offered_at, ContactRow.id)
             ).all()
         return [dict(row) for row in rows]
+
+    def open_promises_of(self, user_id: str) -> list[dict[str, Any]]:
+        """Promises the user made and has not kept yet, soonest due first."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(select(ContactRow.data).where(ContactRow.owner_id == user_id)).all()
+        return [p for p in open_promises(rows) if p.get("owner_id") in (None, user_id)]
 
     def contact_refusals(self, contact_id: str) -> list[OutboxIssue]:
         """Steps on a contact the server refused, with its reasons."""

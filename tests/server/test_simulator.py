@@ -54,7 +54,7 @@ def _contacts(db_url: str, call_ids: list[str]) -> list[Contact]:
 def test_known_callers_are_every_demo_number_in_two_forms() -> None:
     callers = known_callers(DEMO)
     numbers = {c.number for c in callers}
-    assert len(callers) >= 2 * 44
+    assert len(callers) >= 2 * 45
     assert any(n.startswith("+86") for n in numbers) and any(n.startswith("0047") for n in numbers)
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from agentdesk.server.accounts import viewer_for
+from agentdesk.server.accounts import Viewer, viewer_for
 from agentdesk.server.config import ServerSettings
 from agentdesk.server.events import EventHub, stream
 from agentdesk.server.models import User
@@ -39,10 +40,15 @@ async def events(
         if (scheme.lower() == "bearer")
         else None
     )
-    # A short session of its own: a stream must not hold the database while it is open.
-    with sessions() as session:
-        user = session.get(User, claims.user_id) if claims else None
-        viewer = viewer_for(user) if user is not None and user.active else None
+
+    def who() -> Viewer | None:
+        # A short session of its own, in a worker thread: a stream must not hold the
+        # database, and the event loop must never wait for it.
+        with sessions() as session:
+            user = session.get(User, claims.user_id) if claims else None
+            return viewer_for(user) if user is not None and user.active else None
+
+    viewer = await asyncio.to_thread(who)
     if viewer is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server import telephony
@@ -55,14 +56,21 @@ async def call_event(
 ) -> dict[str, Any]:
     """A call event from a phone system, with its bridge token as ``Bearer`` credentials."""
     scheme, _, token = authorization.partition(" ")
-    bridge = _bridge(session, token.strip() if scheme.lower() == "bearer" else "")
-    event = telephony.parse_native(await _payload(request))
-    contact = telephony.apply_call_event(
-        session, bridge, event, default_region=settings.default_region
-    )
-    record = contact_record(contact)
-    session.commit()
-    return {"contact": record}
+    payload = await _payload(request)
+
+    def apply() -> dict[str, Any]:
+        bridge = _bridge(session, token.strip() if scheme.lower() == "bearer" else "")
+        event = telephony.parse_native(payload)
+        contact = telephony.apply_call_event(
+            session, bridge, event, default_region=settings.default_region
+        )
+        record = contact_record(contact)
+        session.commit()
+        return {"contact": record}
+
+    # Database work never runs on the event loop: with SQLite it may wait for the write
+    # lock, which a request finishing in the thread pool releases only via the loop.
+    return await run_in_threadpool(apply)
 
 
 @router.post("/api/v1/cti/{token}")
@@ -70,11 +78,16 @@ async def zammad_cti(
     token: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """The generic CTI endpoint, at the path phone systems configured for it already use."""
-    bridge = _bridge(session, token)
-    event = telephony.parse_zammad(await _payload(request))
-    contact = telephony.apply_call_event(
-        session, bridge, event, default_region=settings.default_region
-    )
-    contact_id = contact.id
-    session.commit()
-    return {"contact_id": contact_id}
+    payload = await _payload(request)
+
+    def apply() -> dict[str, Any]:
+        bridge = _bridge(session, token)
+        event = telephony.parse_zammad(payload)
+        contact = telephony.apply_call_event(
+            session, bridge, event, default_region=settings.default_region
+        )
+        contact_id = contact.id
+        session.commit()
+        return {"contact_id": contact_id}
+
+    return await run_in_threadpool(apply)

@@ -1,0 +1,746 @@
+"""The contact in hand: screen pop, notes, promises, and wrap-up with after-call work.
+
+Answering a waiting contact records the answer locally first, then pops the caller's sheet:
+the sheet itself for a known number, a short pick list when several customers share the
+number, a new sheet with the number filled in for an unknown caller. The pane beside the
+sheet shows the caller's open promises and recent contacts, takes append-only notes and
+promises with a concrete due time, and closes the contact with a category and an outcome
+while the after-call-work timer runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from agentdesk.domain.contacts import CATEGORIES, CHANNELS, OUTCOMES, open_promises
+from agentdesk.domain.customers import Customer, format_phone
+from agentdesk.domain.errors import ValidationFailed
+from agentdesk.store.local import OutboxIssue
+from ui import theme
+from ui.background import Background
+from ui.desk_session import DeskSession
+from ui.notifier import Notifier
+from ui.qt import Qt, QtCore, QtWidgets
+from ui.queue_panel import caller_text, clock_text
+
+Clock = Callable[[], float]
+REMINDER_CHECK_MS = 20_000
+
+
+def local_time(value: str | None, *, with_date: bool = False) -> str:
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value).astimezone()
+    return moment.strftime("%d %b %Y %H:%M" if with_date else "%H:%M")
+
+
+def _since(value: str | None, now: float) -> float:
+    if not value:
+        return 0.0
+    return max(0.0, now - dt.datetime.fromisoformat(value).timestamp())
+
+
+class ContactPane(QtWidgets.QWidget):
+    """What the agent sees of the contact in hand. Widgets only; the controller decides."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("contact-pane")
+        self.caller = QtWidgets.QLabel("No contact in hand")
+        self.caller.setProperty("role", "heading")
+        self.caller.setWordWrap(True)
+        self.badge = QtWidgets.QLabel("")
+        self.details = QtWidgets.QLabel("")
+        self.details.setProperty("role", "subtle")
+        self.details.setWordWrap(True)
+        self.timer_label = QtWidgets.QLabel("")
+        self.timer_label.setObjectName("contact-timer")
+
+        self.refusal = QtWidgets.QLabel("")
+        self.refusal.setProperty("role", "notice")
+        self.refusal.setWordWrap(True)
+        self.dismiss_button = QtWidgets.QPushButton("Dismiss")
+        refusal_box = QtWidgets.QHBoxLayout()
+        refusal_box.addWidget(self.refusal, 1)
+        refusal_box.addWidget(self.dismiss_button)
+        self.refusal_frame = QtWidgets.QWidget()
+        self.refusal_frame.setLayout(refusal_box)
+        self.refusal_frame.hide()
+
+        # Who is calling, when the number alone does not tell.
+        self.pick_box = QtWidgets.QGroupBox("Which customer is calling?")
+        self.candidates = _compact_list("candidates", 110)
+        self.pick_button = QtWidgets.QPushButton("This is the caller")
+        self.pick_button.setProperty("role", "primary")
+        self.create_button = QtWidgets.QPushButton("New sheet for this caller")
+        pick_layout = QtWidgets.QVBoxLayout(self.pick_box)
+        pick_layout.addWidget(self.candidates)
+        pick_layout.addWidget(self.pick_button)
+        pick_layout.addWidget(self.create_button)
+
+        self.promises = _compact_list("open-promises", 76)
+        self.recent = _compact_list("recent-contacts", 96)
+        customer_box = QtWidgets.QGroupBox("This customer")
+        customer_layout = QtWidgets.QVBoxLayout(customer_box)
+        customer_layout.addWidget(QtWidgets.QLabel("Open promises"))
+        customer_layout.addWidget(self.promises)
+        customer_layout.addWidget(QtWidgets.QLabel("Recent contacts"))
+        customer_layout.addWidget(self.recent)
+        self.customer_box = customer_box
+
+        self.notes = _compact_list("notes", 120)
+        self.note_text = QtWidgets.QPlainTextEdit()
+        self.note_text.setPlaceholderText("What the caller said, what you did (notes are kept)")
+        self.note_text.setFixedHeight(60)
+        self.note_error = _error_label()
+        self.note_button = QtWidgets.QPushButton("Add note")
+        notes_box = QtWidgets.QGroupBox("Notes")
+        self.notes_box = notes_box
+        notes_layout = QtWidgets.QVBoxLayout(notes_box)
+        notes_layout.addWidget(self.notes)
+        notes_layout.addWidget(self.note_text)
+        notes_layout.addWidget(self.note_error)
+        notes_layout.addWidget(self.note_button, 0, Qt.AlignmentFlag.AlignRight)
+
+        self.promise_text = QtWidgets.QLineEdit()
+        self.promise_text.setPlaceholderText("What will happen, e.g. “an engineer calls you back”")
+        self.promise_due = QtWidgets.QDateTimeEdit()
+        self.promise_due.setCalendarPopup(True)
+        self.promise_due.setDisplayFormat("dd MMM yyyy HH:mm")
+        self.promise_error = _error_label()
+        self.promise_button = QtWidgets.QPushButton("Promise")
+        promise_box = QtWidgets.QGroupBox("Promise to the customer")
+        self.promise_box = promise_box
+        promise_layout = QtWidgets.QFormLayout(promise_box)
+        promise_layout.addRow("What", self.promise_text)
+        promise_layout.addRow("By", self.promise_due)
+        promise_layout.addRow(self.promise_error)
+        promise_layout.addRow(self.promise_button)
+
+        self.category = QtWidgets.QComboBox()
+        self.category.addItem("Choose…", "")
+        for name in CATEGORIES:
+            self.category.addItem(name.capitalize(), name)
+        self.outcome = QtWidgets.QComboBox()
+        self.outcome.addItem("Choose…", "")
+        for key, label in OUTCOMES.items():
+            self.outcome.addItem(label, key)
+        self.handed_to = QtWidgets.QLineEdit()
+        self.handed_to.setPlaceholderText("Person or team, by name")
+        self.wrap_error = _error_label()
+        self.end_button = QtWidgets.QPushButton("End call")
+        self.wrap_button = QtWidgets.QPushButton("Wrap up")
+        self.wrap_button.setProperty("role", "primary")
+        wrap_box = QtWidgets.QGroupBox("Wrap-up")
+        wrap_layout = QtWidgets.QFormLayout(wrap_box)
+        wrap_layout.addRow("Category", self.category)
+        wrap_layout.addRow("Outcome", self.outcome)
+        wrap_layout.addRow("Handed to", self.handed_to)
+        wrap_layout.addRow(self.wrap_error)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.end_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.wrap_button)
+        wrap_layout.addRow(buttons)
+        self.wrap_box = wrap_box
+
+        inner = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(inner)
+        header = QtWidgets.QHBoxLayout()
+        header.addWidget(self.caller, 1)
+        header.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(header)
+        layout.addWidget(self.details)
+        layout.addWidget(self.timer_label)
+        layout.addWidget(self.refusal_frame)
+        layout.addWidget(self.pick_box)
+        layout.addWidget(customer_box)
+        layout.addWidget(notes_box)
+        layout.addWidget(promise_box)
+        layout.addWidget(wrap_box)
+        layout.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.show_contact(None)
+
+    def show_contact(self, record: dict[str, Any] | None) -> None:
+        # With nothing in hand, only the hint shows: no empty boxes to read past.
+        for box in (self.wrap_box, self.notes_box, self.promise_box):
+            box.setVisible(record is not None)
+        self.customer_box.setVisible(record is not None and bool(record.get("customer_id")))
+        if record is None:
+            self.caller.setText("No contact in hand")
+            self.badge.setText("")
+            self.details.setText("Answer a waiting contact, or log one by hand.")
+            self.timer_label.setText("")
+            self.notes.clear()
+            self.pick_box.hide()
+            return
+        self.caller.setText(caller_text(record))
+        self.badge.setText(theme.tier_badge_html(str(record.get("tier") or "B")))
+        parts = [CHANNELS.get(str(record.get("channel")), "Contact")]
+        number = str(record.get("caller_number") or "")
+        if number and record.get("caller_name"):
+            parts.append(format_phone(number) if number.startswith("+") else number)
+        if record.get("answered_at"):
+            parts.append(f"answered {local_time(record['answered_at'])}")
+        soa = record.get("speed_of_answer_s")
+        if soa is not None and record.get("channel") == "phone":
+            parts.append(f"after {round(float(soa))} s")
+        if record.get("owner_name"):
+            parts.append(f"owner {record['owner_name']}")
+        self.details.setText(" · ".join(parts))
+        self.notes.clear()
+        for note in record.get("notes") or []:
+            self.notes.addItem(f"{local_time(note['at'])} {note['by']}: {note['text']}")
+        wrapped = bool(record.get("wrap_up"))
+        self.end_button.setEnabled(record.get("state") == "answered" and not wrapped)
+        self.wrap_button.setEnabled(not wrapped)
+
+    def show_refusals(self, refusals: list[OutboxIssue]) -> None:
+        if not refusals:
+            self.refusal_frame.hide()
+            return
+        messages = [f"{field}: {message}" for r in refusals for field, message in r.errors]
+        self.refusal.setText("The server refused a step: " + "; ".join(messages))
+        self.dismiss_button.setProperty("mutation_id", refusals[0].mutation_id)
+        self.refusal_frame.show()
+
+    def show_candidates(self, customers: list[Customer]) -> None:
+        self.candidates.clear()
+        for customer in customers:
+            item = QtWidgets.QListWidgetItem(
+                f"{customer.name} · {customer.organisation} · tier {customer.tier}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, customer.id)
+            self.candidates.addItem(item)
+        if customers:
+            self.candidates.setCurrentRow(0)
+        self.pick_box.setTitle(
+            "Which customer is calling?"
+            if customers
+            else "Unknown caller: no sheet has this number"
+        )
+        self.candidates.setVisible(bool(customers))
+        self.pick_button.setVisible(bool(customers))
+        self.pick_box.show()
+
+    def show_customer_context(
+        self, promises: list[dict[str, Any]], recent: list[dict[str, Any]], current_id: str
+    ) -> None:
+        self.promises.clear()
+        for promise in promises:
+            self.promises.addItem(
+                f"by {local_time(promise['due_at'], with_date=True)}: {promise['text']}"
+                f" ({promise['by']})"
+            )
+        if not promises:
+            self.promises.addItem("None open")
+        self.recent.clear()
+        shown = 0
+        for record in recent:
+            if record["id"] == current_id:
+                continue
+            wrap = record.get("wrap_up") or {}
+            what = wrap.get("category") or record.get("state")
+            self.recent.addItem(
+                f"{local_time(record['offered_at'], with_date=True)} · "
+                f"{CHANNELS.get(record.get('channel', ''), '')} · {what}"
+            )
+            shown += 1
+            if shown == 5:
+                break
+        if not shown:
+            self.recent.addItem("No earlier contacts")
+
+
+def _compact_list(name: str, height: int) -> QtWidgets.QListWidget:
+    """A short list whose lines wrap instead of scrolling sideways."""
+    widget = QtWidgets.QListWidget()
+    widget.setObjectName(name)
+    widget.setWordWrap(True)
+    widget.setMaximumHeight(height)
+    widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return widget
+
+
+def _error_label() -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel("")
+    label.setProperty("role", "error")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _show_error(label: QtWidgets.QLabel, error: ValidationFailed | None) -> None:
+    if error is None:
+        label.hide()
+        label.setText("")
+        return
+    label.setText("\n".join(f"{e.field.replace('_', ' ')}: {e.message}" for e in error.errors))
+    label.show()
+
+
+class ContactController(QtCore.QObject):
+    """Answers contacts, pops the caller's sheet, and records every step locally first.
+
+    Signals:
+        open_customer(str): show this customer's sheet (screen pop).
+        create_customer(str): start a new sheet for an unknown caller with this number.
+        contact_changed(object): the contact in hand changed (a dict, or None).
+    """
+
+    open_customer = QtCore.Signal(str)
+    create_customer = QtCore.Signal(str)
+    contact_changed = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        pane: ContactPane,
+        session: DeskSession,
+        background: Background,
+        notifier: Notifier,
+        *,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(pane)
+        self.pane = pane
+        self.session = session
+        self.background = background
+        self.notifier = notifier
+        self.clock = clock
+        self.current: dict[str, Any] | None = None
+        self.acw_started: float | None = None
+        self._known_open: set[str] | None = None
+        self._taken: set[str] = set()  # contacts this desk has had in hand
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+        # Promises become reminders: each one due is announced once, on time.
+        self.reminded: set[str] = set()
+        self.reminder_timer = QtCore.QTimer(self)
+        self.reminder_timer.setInterval(REMINDER_CHECK_MS)
+        self.reminder_timer.timeout.connect(self.check_reminders)
+        self.reminder_timer.start()
+        pane.note_button.clicked.connect(self.add_note)
+        pane.promise_button.clicked.connect(self.add_promise)
+        pane.end_button.clicked.connect(self.end)
+        pane.wrap_button.clicked.connect(self.wrap_up)
+        pane.pick_button.clicked.connect(self.pick_candidate)
+        pane.candidates.itemDoubleClicked.connect(lambda _item: self.pick_candidate())
+        pane.create_button.clicked.connect(self._create_for_caller)
+        pane.dismiss_button.clicked.connect(self._dismiss_refusal)
+        session.records_changed.connect(self._records_changed)
+        self._reset_promise_due()
+
+    # --- answering and the screen pop -------------------------------------------------------
+
+    def answer(self, record: dict[str, Any]) -> None:
+        """Answer a waiting contact: recorded locally at once, then the caller's sheet pops."""
+        answered_at = dt.datetime.fromtimestamp(self.clock(), dt.UTC).isoformat()
+        self._step(
+            str(record["id"]),
+            "answer",
+            {"answered_at": answered_at},
+            success=self._answered,
+            failure=self._answer_failed,
+        )
+
+    def _answered(self, record: dict[str, Any]) -> None:
+        self.take(record)
+        self.screen_pop(record)
+
+    def _answer_failed(self, error: BaseException) -> None:
+        if isinstance(error, ValidationFailed):
+            self.notifier.notify("Not answered", str(error.errors[0].message), sound=False)
+            return
+        self.background.report(error)
+
+    def screen_pop(self, record: dict[str, Any]) -> None:
+        """The caller's sheet; a pick list for a shared number; a new sheet for a stranger."""
+        self.pane.pick_box.hide()
+        if record.get("customer_id"):
+            self.open_customer.emit(str(record["customer_id"]))
+            return
+        candidates = [str(c) for c in record.get("candidates") or []]
+
+        async def load() -> list[Customer]:
+            store = self.session.store
+            found = [await self.session.runner.read(store.customer, c) for c in candidates]
+            return [c for c in found if c is not None]
+
+        def show(customers: list[Customer]) -> None:
+            self.pane.show_candidates(customers)
+            if not customers:
+                self._create_for_caller()
+
+        self.background.run(load(), name="screen-pop", success=show)
+
+    def _create_for_caller(self) -> None:
+        if self.current is not None:
+            self.create_customer.emit(str(self.current.get("caller_number") or ""))
+
+    def pick_candidate(self) -> None:
+        item = self.pane.candidates.currentItem()
+        if item is not None:
+            self.link(str(item.data(Qt.ItemDataRole.UserRole)))
+
+    def link(self, customer_id: str) -> None:
+        """The contact in hand is this customer's (picked, or a sheet just created)."""
+        if self.current is None:
+            return
+        contact_id = str(self.current["id"])
+
+        async def link() -> dict[str, Any]:
+            store = self.session.store
+            customer = await self.session.runner.read(store.customer, customer_id)
+            if customer is None:
+                raise ValidationFailed([])
+            fields = {
+                "customer_id": customer.id,
+                "tier": customer.tier,
+                "caller_name": customer.name,
+            }
+            record: dict[str, Any] = await self.session.runner.write(
+                store.record_contact, contact_id, "link", fields
+            )
+            return record
+
+        def linked(record: dict[str, Any]) -> None:
+            if not self._in_hand(contact_id):
+                return  # the agent has moved on to another contact meanwhile
+            self.pane.pick_box.hide()
+            self.take(record)
+            self.open_customer.emit(customer_id)
+
+        self.background.run(link(), success=linked)
+
+    # --- notes, promises, wrap-up -----------------------------------------------------------
+
+    def add_note(self) -> None:
+        text = self.pane.note_text.toPlainText()
+        if self.current is None:
+            return
+        fields = {"id": str(uuid.uuid4()), "text": text, "at": self._now_iso()}
+
+        def done(record: dict[str, Any]) -> None:
+            self.pane.note_text.clear()
+            _show_error(self.pane.note_error, None)
+            self.take(record)
+
+        self._step(
+            str(self.current["id"]),
+            "note",
+            fields,
+            success=done,
+            failure=lambda e: self._refused(self.pane.note_error, e),
+        )
+
+    def add_promise(self) -> None:
+        if self.current is None:
+            return
+        due = self.pane.promise_due.dateTime().toPython()
+        assert isinstance(due, dt.datetime)
+        fields = {
+            "id": str(uuid.uuid4()),
+            "text": self.pane.promise_text.text(),
+            "due_at": due.astimezone().astimezone(dt.UTC).isoformat(),
+            "at": self._now_iso(),
+        }
+
+        def done(record: dict[str, Any]) -> None:
+            self.pane.promise_text.clear()
+            self._reset_promise_due()
+            _show_error(self.pane.promise_error, None)
+            self.take(record)
+
+        self._step(
+            str(self.current["id"]),
+            "promise",
+            fields,
+            success=done,
+            failure=lambda e: self._refused(self.pane.promise_error, e),
+        )
+
+    def end(self) -> None:
+        if self.current is None:
+            return
+        self._step(
+            str(self.current["id"]),
+            "end",
+            {"ended_at": self._now_iso()},
+            success=self.take,
+            failure=lambda e: self._refused(self.pane.wrap_error, e),
+        )
+
+    def acw_seconds(self) -> float:
+        return 0.0 if self.acw_started is None else max(0.0, self.clock() - self.acw_started)
+
+    def wrap_up(self) -> None:
+        if self.current is None:
+            return
+        fields = {
+            "category": self.pane.category.currentData() or "",
+            "outcome": self.pane.outcome.currentData() or "",
+            "handed_to": self.pane.handed_to.text(),
+            "wrapped_at": self._now_iso(),
+            "acw_s": round(self.acw_seconds(), 1),
+        }
+
+        def done(record: dict[str, Any]) -> None:
+            _show_error(self.pane.wrap_error, None)
+            self.pane.category.setCurrentIndex(0)
+            self.pane.outcome.setCurrentIndex(0)
+            self.pane.handed_to.clear()
+            self.session.wake_sync()
+            self.take(None)
+            self.notifier.window.statusBar().showMessage(
+                f"Contact with {caller_text(record)} wrapped up and saved ✓", 5000
+            )
+            self._next_open()
+
+        self._step(
+            str(self.current["id"]),
+            "wrap_up",
+            fields,
+            success=done,
+            failure=lambda e: self._refused(self.pane.wrap_error, e),
+        )
+
+    # --- logging by hand --------------------------------------------------------------------
+
+    def log_contact(self, fields: dict[str, Any], *, customer_id: str | None = None) -> None:
+        """A contact that came past the phone system: an e-mail, a message, a visitor."""
+        contact_id = str(uuid.uuid4())
+
+        async def create() -> dict[str, Any]:
+            store = self.session.store
+            data = dict(fields)
+            if customer_id:
+                customer = await self.session.runner.read(store.customer, customer_id)
+                if customer is not None:
+                    data.update(
+                        customer_id=customer.id, tier=customer.tier, caller_name=customer.name
+                    )
+            record: dict[str, Any] = await self.session.runner.write(
+                store.record_contact, contact_id, "create", data
+            )
+            return record
+
+        def created(record: dict[str, Any]) -> None:
+            self.take(record)
+            self.session.wake_sync()
+            if record.get("customer_id"):
+                self.open_customer.emit(str(record["customer_id"]))
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, ValidationFailed):
+                problems = "; ".join(
+                    f"{e.field.replace('_', ' ')}: {e.message}" for e in error.errors
+                )
+                self.notifier.notify("Contact not logged", problems, sound=False)
+                return
+            self.background.report(error)
+
+        self.background.run(create(), success=created, failure=failed)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _now_iso(self) -> str:
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).isoformat()
+
+    def _step(
+        self,
+        contact_id: str,
+        op: str,
+        fields: dict[str, Any],
+        *,
+        success: Callable[[dict[str, Any]], None],
+        failure: Callable[[BaseException], None],
+    ) -> None:
+        async def write() -> dict[str, Any]:
+            store = self.session.store
+            record: dict[str, Any] = await self.session.runner.write(
+                store.record_contact, contact_id, op, fields
+            )
+            return record
+
+        def written(record: dict[str, Any]) -> None:
+            self.session.wake_sync()
+            if op == "answer" or self._in_hand(contact_id):
+                success(record)
+
+        self.background.run(write(), success=written, failure=failure)
+
+    def _in_hand(self, contact_id: str) -> bool:
+        return self.current is not None and self.current["id"] == contact_id
+
+    def _refused(self, label: QtWidgets.QLabel, error: BaseException) -> None:
+        if isinstance(error, ValidationFailed):
+            _show_error(label, error)
+            return
+        self.background.report(error)
+
+    def take(self, record: dict[str, Any] | None) -> None:
+        """Make ``record`` the contact in hand (None: nothing in hand) and redraw."""
+        previous = self.current["id"] if self.current else None
+        self.current = record
+        if record is not None:
+            self._taken.add(str(record["id"]))
+        if record is None:
+            self.acw_started = None
+        elif record.get("ended_at") and not record.get("wrap_up"):
+            if self.acw_started is None or previous != record["id"]:
+                ended = dt.datetime.fromisoformat(str(record["ended_at"])).timestamp()
+                self.acw_started = min(ended, self.clock())
+        else:
+            self.acw_started = None
+        self.pane.show_contact(record)
+        if record is None or previous != record["id"]:
+            self.pane.pick_box.hide()
+        self._tick()
+        self._load_context()
+        self.contact_changed.emit(record)
+
+    def _load_context(self) -> None:
+        record = self.current
+        if record is None:
+            self.pane.show_refusals([])
+            return
+        contact_id = str(record["id"])
+        customer_id = record.get("customer_id")
+
+        async def load() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[OutboxIssue]]:
+            store = self.session.store
+            refusals = await self.session.runner.read(store.contact_refusals, contact_id)
+            if not customer_id:
+                return [], [], refusals
+            recent = await self.session.runner.read(store.contacts_of, str(customer_id))
+            return open_promises(recent), recent, refusals
+
+        def show(
+            loaded: tuple[list[dict[str, Any]], list[dict[str, Any]], list[OutboxIssue]],
+        ) -> None:
+            promises, recent, refusals = loaded
+            self.pane.show_customer_context(promises, recent, contact_id)
+            self.pane.show_refusals(refusals)
+
+        self.background.run(load(), name="contact-context", success=show)
+
+    def _tick(self) -> None:
+        record = self.current
+        if record is None:
+            self.pane.timer_label.setText("")
+            return
+        now = self.clock()
+        if record.get("wrap_up"):
+            text = "Wrapped up"
+        elif self.acw_started is not None:
+            text = f"After-call work {clock_text(max(0.0, now - self.acw_started))}"
+        elif record.get("state") == "answered":
+            text = f"On the contact {clock_text(_since(record.get('answered_at'), now))}"
+        else:
+            text = str(record.get("state", ""))
+        self.pane.timer_label.setText(text)
+
+    def _reset_promise_due(self) -> None:
+        tomorrow = dt.datetime.fromtimestamp(self.clock()).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        ) + dt.timedelta(days=1)
+        self.pane.promise_due.setDateTime(QtCore.QDateTime(tomorrow))
+
+    def _dismiss_refusal(self) -> None:
+        mutation_id = self.pane.dismiss_button.property("mutation_id")
+        if not mutation_id:
+            return
+
+        async def dismiss() -> dict[str, Any] | None:
+            store = self.session.store
+            await self.session.runner.write(store.resolve, str(mutation_id), keep_mine=False)
+            assert self.current is not None
+            return await self.session.runner.read(store.contact, str(self.current["id"]))
+
+        self.background.run(dismiss(), success=lambda r: self.take(r))
+
+    def _records_changed(self, ids: set[str]) -> None:
+        if self.current is not None and self.current["id"] in ids:
+            contact_id = str(self.current["id"])
+
+            def reload(record: dict[str, Any] | None) -> None:
+                if self.current is not None and self.current["id"] == contact_id:
+                    self.take(record)
+
+            self.background.run(
+                self.session.runner.read(self.session.store.contact, contact_id), success=reload
+            )
+        self._check_popped_elsewhere()
+
+    def _check_popped_elsewhere(self) -> None:
+        """A call the phone system says this agent picked up pops here too; on start, the
+        contact left open last time is back in hand."""
+
+        def check(open_records: list[dict[str, Any]]) -> None:
+            ids = {str(r["id"]) for r in open_records}
+            known, self._known_open = self._known_open, ids
+            if self.current is not None:
+                return
+            fresh = [
+                r
+                for r in open_records
+                if (known is None or r["id"] not in known) and r["id"] not in self._taken
+            ]
+            if fresh:
+                self.take(fresh[0])
+                self.screen_pop(fresh[0])
+
+        self.background.run(
+            self.session.runner.read(self.session.store.open_contacts_of, self.session.user.id),
+            name="open-contacts",
+            success=check,
+        )
+
+    def _next_open(self) -> None:
+        def take(open_records: list[dict[str, Any]]) -> None:
+            if self.current is None and open_records:
+                self.take(open_records[0])
+
+        self.background.run(
+            self.session.runner.read(self.session.store.open_contacts_of, self.session.user.id),
+            success=take,
+        )
+
+    def check_reminders(self) -> None:
+        """Announce promises of this agent that have come due and were not announced yet."""
+
+        def remind(promises: list[dict[str, Any]]) -> None:
+            now = self.clock()
+            for promise in promises:
+                due = dt.datetime.fromisoformat(str(promise["due_at"])).timestamp()
+                if due > now or promise["id"] in self.reminded:
+                    continue
+                self.reminded.add(str(promise["id"]))
+                self.notifier.notify(
+                    "Promise due",
+                    f"{promise['text']} (by {local_time(promise['due_at'], with_date=True)})",
+                )
+
+        self.background.run(
+            self.session.runner.read(self.session.store.open_promises_of, self.session.user.id),
+            name="reminders",
+            success=remind,
+        )
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.reminder_timer.stop()

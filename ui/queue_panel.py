@@ -1,0 +1,259 @@
+"""The incoming-contact panel: who is waiting, in the order they are to be served.
+
+Tier A (critical) before tier B, first come first served within a tier (the core's
+:func:`~agentdesk.domain.contacts.queue_order`). Every second the waiting times and ring
+counts move on; a call turns amber at the target ring and red once the last acceptable ring
+has passed. The controller reads the store off the GUI thread; the view only draws.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agentdesk.domain.contacts import (
+    ANSWER_LIMIT_RING,
+    ANSWER_TARGET_RING,
+    CHANNELS,
+    Urgency,
+    WaitingContact,
+    queue_order,
+)
+from agentdesk.domain.customers import format_phone
+from ui import theme
+from ui.background import Background
+from ui.desk_session import DeskSession
+from ui.notifier import Notifier
+from ui.qt import Qt, QtCore, QtGui, QtWidgets
+
+Clock = Callable[[], float]
+URGENCY_COLOURS = {
+    Urgency.ON_TIME: None,
+    Urgency.DUE: ("#93370d", "#fef0c7"),  # amber: answer now
+    Urgency.LATE: ("#912018", "#fee4e2"),  # red: past the third ring
+}
+COLUMNS = ("Tier", "Caller", "Channel", "Waiting", "Ring")
+
+
+def caller_text(record: dict[str, Any]) -> str:
+    """The customer's name when the number is known, else the formatted number."""
+    name = str(record.get("caller_name") or "")
+    if name:
+        return name
+    number = str(record.get("caller_number") or "")
+    if not number:
+        return "Withheld number"
+    formatted = format_phone(number) if number.startswith("+") else number
+    candidates = record.get("candidates") or []
+    return f"{formatted} · {len(candidates)} possible customers" if candidates else formatted
+
+
+def waiting(record: dict[str, Any]) -> WaitingContact:
+    offered = dt.datetime.fromisoformat(str(record["offered_at"]))
+    channel = record.get("channel", "phone")
+    return WaitingContact(
+        id=str(record["id"]),
+        channel=channel if channel in CHANNELS else "phone",
+        tier="A" if record.get("tier") == "A" else "B",
+        offered_at=offered.timestamp(),
+        caller=caller_text(record),
+        customer_id=record.get("customer_id"),
+    )
+
+
+def clock_text(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+class QueueView(QtWidgets.QWidget):
+    """The list of waiting contacts, with an Answer button for the selected one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        title = QtWidgets.QLabel("Incoming contacts")
+        title.setProperty("role", "section")
+        self.summary = QtWidgets.QLabel("Nobody is waiting")
+        self.summary.setProperty("role", "subtle")
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("queue")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip(
+            f"Answer by ring {ANSWER_TARGET_RING}, ring {ANSWER_LIMIT_RING} at the latest: "
+            "amber means answer now, red means the caller has waited too long"
+        )
+        self.answer_button = QtWidgets.QPushButton("Answer")
+        self.answer_button.setProperty("role", "primary")
+        self.answer_button.setToolTip("Answer the selected contact (F2)")
+        self.answer_button.setEnabled(False)
+        self.log_button = QtWidgets.QPushButton("Log contact…")
+        self.log_button.setToolTip("Log an e-mail, instant message or walk-in by hand (Ctrl+L)")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.summary)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.log_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.answer_button)
+        layout.addLayout(buttons)
+        self._order: list[WaitingContact] = []
+        self._cells: list[list[QtWidgets.QTableWidgetItem]] = []
+
+    def show_contacts(self, order: list[WaitingContact], now: float) -> None:
+        """Redraw the rows in serving order, keeping the selection on the same contact."""
+        selected = self.selected_id()
+        self._order = order
+        self._cells = []
+        self.table.setRowCount(len(order))
+        for row, contact in enumerate(order):
+            tier = QtWidgets.QTableWidgetItem(f"  {contact.tier}  ")
+            fg, bg = theme.TIER_COLOURS[contact.tier]
+            tier.setForeground(QtGui.QBrush(QtGui.QColor(fg)))
+            tier.setBackground(QtGui.QBrush(QtGui.QColor(bg)))
+            tier.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            font = tier.font()
+            font.setBold(True)
+            tier.setFont(font)
+            tier.setData(Qt.ItemDataRole.UserRole, contact.id)
+            cells = [
+                tier,
+                QtWidgets.QTableWidgetItem(contact.caller),
+                QtWidgets.QTableWidgetItem(CHANNELS[contact.channel]),
+                QtWidgets.QTableWidgetItem(""),
+                QtWidgets.QTableWidgetItem(""),
+            ]
+            for column, cell in enumerate(cells):
+                self.table.setItem(row, column, cell)
+            self._cells.append(cells)
+        self.tick(now)
+        row = next((i for i, c in enumerate(order) if c.id == selected), 0 if order else -1)
+        if row >= 0:
+            self.table.selectRow(row)
+        self.answer_button.setEnabled(bool(order))
+        tier_a = sum(1 for c in order if c.tier == "A")
+        if order:
+            self.summary.setText(
+                f"{len(order)} waiting" + (f" · {tier_a} tier A" if tier_a else "")
+            )
+        else:
+            self.summary.setText("Nobody is waiting")
+
+    def tick(self, now: float) -> None:
+        """Move waiting times and rings on, and colour each row by how urgent it is."""
+        for contact, cells in zip(self._order, self._cells, strict=True):
+            cells[3].setText(clock_text(contact.waited(now)))
+            rings = cells[4]
+            if contact.channel == "phone":
+                rings.setText(str(contact.rings(now)))
+                rings.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            else:
+                rings.setText("—")
+            urgency = contact.urgency(now)
+            colours = URGENCY_COLOURS[urgency]
+            for item in cells[1:]:
+                item.setData(Qt.ItemDataRole.UserRole + 1, urgency.value)
+                if colours is None:
+                    item.setData(Qt.ItemDataRole.ForegroundRole, None)
+                    item.setData(Qt.ItemDataRole.BackgroundRole, None)
+                else:
+                    item.setForeground(QtGui.QBrush(QtGui.QColor(colours[0])))
+                    item.setBackground(QtGui.QBrush(QtGui.QColor(colours[1])))
+
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self._order):
+            return None
+        return self._order[rows[0].row()].id
+
+    def ids(self) -> list[str]:
+        return [c.id for c in self._order]
+
+    def urgency_of(self, contact_id: str) -> str:
+        row = self.ids().index(contact_id)
+        return str(self._cells[row][1].data(Qt.ItemDataRole.UserRole + 1))
+
+
+class QueueController(QtCore.QObject):
+    """Keeps the panel in step with the store; announces new contacts; asks to answer.
+
+    Signals:
+        answer_requested(dict): the agent chose to answer this waiting contact.
+    """
+
+    answer_requested = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        view: QueueView,
+        session: DeskSession,
+        background: Background,
+        notifier: Notifier,
+        *,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(view)
+        self.view = view
+        self.session = session
+        self.background = background
+        self.notifier = notifier
+        self.clock = clock
+        self.records: dict[str, dict[str, Any]] = {}
+        self._loaded_once = False
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(lambda: self.view.tick(self.clock()))
+        self.timer.start()
+        view.answer_button.clicked.connect(self.answer_selected)
+        view.table.itemDoubleClicked.connect(lambda _item: self.answer_selected())
+        session.records_changed.connect(lambda _ids: self.refresh())
+
+    def refresh(self) -> None:
+        store = self.session.store
+        self.background.run(
+            self.session.runner.read(store.contacts_in_state, "ringing"),
+            name="queue-load",
+            success=self._show,
+        )
+
+    def _show(self, records: list[dict[str, Any]]) -> None:
+        fresh = [r for r in records if r["id"] not in self.records]
+        self.records = {str(r["id"]): r for r in records}
+        order = queue_order(waiting(r) for r in records)
+        self.view.show_contacts(order, self.clock())
+        if self._loaded_once and fresh:
+            self._announce(fresh)
+        self._loaded_once = True
+
+    def _announce(self, fresh: list[dict[str, Any]]) -> None:
+        first = queue_order(waiting(r) for r in fresh)[0]
+        tier = "Tier A · critical" if first.tier == "A" else "Tier B"
+        more = f" (and {len(fresh) - 1} more)" if len(fresh) > 1 else ""
+        self.notifier.notify(
+            f"New {CHANNELS[first.channel].lower()} contact",
+            f"{first.caller} · {tier}{more}",
+        )
+
+    def answer_selected(self) -> None:
+        contact_id = self.view.selected_id()
+        if contact_id is None and self.view.ids():
+            contact_id = self.view.ids()[0]
+        if contact_id is not None and contact_id in self.records:
+            self.answer_requested.emit(self.records[contact_id])
+
+    def stop(self) -> None:
+        self.timer.stop()
