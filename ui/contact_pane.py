@@ -18,7 +18,7 @@ from typing import Any
 
 from agentdesk.domain.contacts import CATEGORIES, CHANNELS, OUTCOMES, open_promises
 from agentdesk.domain.customers import Customer, format_phone
-from agentdesk.domain.errors import ValidationFailed
+from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.store.local import OutboxIssue
 from ui import theme
 from ui.background import Background
@@ -207,12 +207,33 @@ class ContactPane(QtWidgets.QWidget):
         self.end_button.setEnabled(record.get("state") == "answered" and not wrapped)
         self.wrap_button.setEnabled(not wrapped)
 
+    def clear_drafts(self) -> None:
+        """Typed text belongs to the contact it was typed for: a new contact starts clean."""
+        self.note_text.clear()
+        self.promise_text.clear()
+        self.handed_to.clear()
+        self.category.setCurrentIndex(0)
+        self.outcome.setCurrentIndex(0)
+        for label in (self.note_error, self.promise_error, self.wrap_error):
+            _show_error(label, None)
+
     def show_refusals(self, refusals: list[OutboxIssue]) -> None:
         if not refusals:
             self.refusal_frame.hide()
             return
-        messages = [f"{field}: {message}" for r in refusals for field, message in r.errors]
-        self.refusal.setText("The server refused a step: " + "; ".join(messages))
+        first = refusals[0]
+        messages = [f"{field}: {message}" for field, message in first.errors]
+        typed = [
+            str(first.fields[key])
+            for key in ("text", "announcement", "handed_to", "caller_name", "caller_address")
+            if first.fields.get(key)
+        ]
+        text = "The server refused a step: " + "; ".join(messages)
+        if typed:
+            # What the agent wrote stays readable (and selectable) until they dismiss it.
+            text += "\nWhat you wrote: " + " · ".join(typed)
+        self.refusal.setText(text)
+        self.refusal.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dismiss_button.setProperty("mutation_id", refusals[0].mutation_id)
         self.refusal_frame.show()
 
@@ -406,7 +427,9 @@ class ContactController(QtCore.QObject):
             store = self.session.store
             customer = await self.session.runner.read(store.customer, customer_id)
             if customer is None:
-                raise ValidationFailed([])
+                raise ValidationFailed(
+                    [FieldError("customer_id", "that sheet is not on this desk any more")]
+                )
             fields = {
                 "customer_id": customer.id,
                 "tier": customer.tier,
@@ -424,7 +447,9 @@ class ContactController(QtCore.QObject):
             self.take(record)
             self.open_customer.emit(customer_id)
 
-        self.background.run(link(), success=linked)
+        self.background.run(
+            link(), success=linked, failure=lambda e: self._refused(self.pane.wrap_error, e)
+        )
 
     # --- notes, promises, wrap-up -----------------------------------------------------------
 
@@ -609,6 +634,7 @@ class ContactController(QtCore.QObject):
         self.pane.show_contact(record)
         if record is None or previous != record["id"]:
             self.pane.pick_box.hide()
+            self.pane.clear_drafts()
         self._tick()
         self._load_context()
         self.contact_changed.emit(record)
@@ -662,16 +688,22 @@ class ContactController(QtCore.QObject):
 
     def _dismiss_refusal(self) -> None:
         mutation_id = self.pane.dismiss_button.property("mutation_id")
-        if not mutation_id:
+        if not mutation_id or self.current is None:
             return
+        contact_id = str(self.current["id"])
 
         async def dismiss() -> dict[str, Any] | None:
             store = self.session.store
             await self.session.runner.write(store.resolve, str(mutation_id), keep_mine=False)
-            assert self.current is not None
-            return await self.session.runner.read(store.contact, str(self.current["id"]))
+            if self.current is None or self.current["id"] != contact_id:
+                return None
+            return await self.session.runner.read(store.contact, contact_id)
 
-        self.background.run(dismiss(), success=lambda r: self.take(r))
+        def dismissed(record: dict[str, Any] | None) -> None:
+            if self._in_hand(contact_id):
+                self.take(record)
+
+        self.background.run(dismiss(), success=dismissed)
 
     def _records_changed(self, ids: set[str]) -> None:
         if self.current is not None and self.current["id"] in ids:
@@ -723,23 +755,32 @@ class ContactController(QtCore.QObject):
     def check_reminders(self) -> None:
         """Announce promises of this agent that have come due and were not announced yet."""
 
-        def remind(promises: list[dict[str, Any]]) -> None:
+        store = self.session.store
+
+        async def due_now() -> list[dict[str, Any]]:
+            promises = await self.session.runner.read(store.open_promises_of, self.session.user.id)
+            done = await self.session.runner.read(store.reminded)
             now = self.clock()
-            for promise in promises:
-                due = dt.datetime.fromisoformat(str(promise["due_at"])).timestamp()
-                if due > now or promise["id"] in self.reminded:
-                    continue
+            due = [
+                p
+                for p in promises
+                if p["id"] not in done
+                and p["id"] not in self.reminded
+                and dt.datetime.fromisoformat(str(p["due_at"])).timestamp() <= now
+            ]
+            if due:
+                await self.session.runner.write(store.add_reminded, [p["id"] for p in due])
+            return due
+
+        def remind(due: list[dict[str, Any]]) -> None:
+            for promise in due:
                 self.reminded.add(str(promise["id"]))
                 self.notifier.notify(
                     "Promise due",
                     f"{promise['text']} (by {local_time(promise['due_at'], with_date=True)})",
                 )
 
-        self.background.run(
-            self.session.runner.read(self.session.store.open_promises_of, self.session.user.id),
-            name="reminders",
-            success=remind,
-        )
+        self.background.run(due_now(), name="reminders", success=remind)
 
     def stop(self) -> None:
         self.timer.stop()

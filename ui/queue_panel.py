@@ -35,6 +35,9 @@ URGENCY_COLOURS = {
     Urgency.LATE: ("#912018", "#fee4e2"),  # red: past the third ring
 }
 COLUMNS = ("Tier", "Caller", "Channel", "Waiting", "Ring")
+#: No caller waits this long on a ringing line; such a call was ended without the desk
+#: hearing of it.
+STALE_AFTER_S = 30 * 60
 
 
 def caller_text(record: dict[str, Any]) -> str:
@@ -231,6 +234,9 @@ class QueueController(QtCore.QObject):
         )
 
     def _show(self, records: list[dict[str, Any]]) -> None:
+        # A call whose hang-up never reached the desk does not ring for ever.
+        oldest = self.clock() - STALE_AFTER_S
+        records = [r for r in records if waiting(r).offered_at >= oldest]
         fresh = [r for r in records if r["id"] not in self.records]
         self.records = {str(r["id"]): r for r in records}
         order = queue_order(waiting(r) for r in records)

@@ -190,8 +190,27 @@ def speed_of_answer(offered_at: dt.datetime, answered_at: dt.datetime | None) ->
 #: logged by hand (e-mail, IM, walk-in) start answered.
 STATES: Final[tuple[str, ...]] = ("ringing", "answered", "ended", "abandoned")
 #: What a desk may do to a contact; each is one outbox mutation.
-OPS: Final[tuple[str, ...]] = ("create", "answer", "end", "wrap_up", "note", "promise", "link")
+OPS: Final[tuple[str, ...]] = (
+    "create",
+    "answer",
+    "end",
+    "wrap_up",
+    "note",
+    "promise",
+    "link",
+    "hold",
+    "check_back",
+    "resume",
+    "transfer",
+    "transfer_answer",
+)
+HOLD_ENDS: Final[tuple[str, ...]] = ("resumed", "transferred", "hung up")
+TRANSFER_MODES: Final[tuple[str, ...]] = ("warm", "blind")
+MAX_ANNOUNCEMENT = 1000
 MAX_CALLER = 200
+MAX_ADDRESS = 64  # an e-mail address, an IM handle or a number
+MAX_ID = 64
+MAX_ACW_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -202,6 +221,7 @@ class Actor:
     username: str
     full_name: str = ""
     supervisor: bool = False
+    department: str = ""
 
     @property
     def label(self) -> str:
@@ -214,18 +234,64 @@ class ContactRefused(ValidationFailed):
 
 def parse_time(value: Any, field: str) -> dt.datetime:
     """An ISO 8601 time with an offset, as UTC; raises ValidationFailed naming ``field``."""
+    expected = "expected an ISO 8601 time such as 2026-11-23T09:30:00+01:00"
     if isinstance(value, dt.datetime):
         parsed = value
-    else:
+    elif isinstance(value, str):
         try:
-            parsed = dt.datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise ValidationFailed(
-                [FieldError(field, "expected an ISO 8601 time such as 2026-11-23T09:30:00+01:00")]
-            ) from None
+            raise ValidationFailed([FieldError(field, expected)]) from None
+    else:
+        raise ValidationFailed([FieldError(field, expected)])
     if parsed.tzinfo is None:
         raise ValidationFailed([FieldError(field, "needs a time zone offset, e.g. Z or +01:00")])
-    return parsed.astimezone(dt.UTC)
+    try:
+        utc = parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationFailed([FieldError(field, "is outside the calendar")]) from None
+    if not 1970 <= utc.year <= 2999:
+        raise ValidationFailed([FieldError(field, "must be between the years 1970 and 2999")])
+    return utc
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_field(
+    fields: Mapping[str, Any],
+    key: str,
+    errors: list[FieldError],
+    *,
+    max_len: int,
+    multiline: bool = False,
+) -> str:
+    """A text value of a step, cleaned; a wrong type, control characters or too much text
+    add an error naming ``key`` (and give "")."""
+    value = fields.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.append(FieldError(key, f"expected text, got {type(value).__name__}"))
+        return ""
+    if _CONTROL.search(value):
+        errors.append(FieldError(key, "contains control characters"))
+        return ""
+    text = value.strip() if multiline else " ".join(value.split())
+    if len(text) > max_len:
+        errors.append(FieldError(key, f"is too long: at most {max_len} characters"))
+        return ""
+    return text
+
+
+def _required_id(fields: Mapping[str, Any], what: str) -> str:
+    errors: list[FieldError] = []
+    value = text_field(fields, "id", errors, max_len=MAX_ID)
+    if errors:
+        raise ValidationFailed(errors)
+    if not value:
+        raise ValidationFailed([FieldError("id", f"{what} needs its id")])
+    return value
 
 
 def _iso(value: dt.datetime) -> str:
@@ -245,17 +311,14 @@ def new_contact_record(
     channel = str(fields.get("channel") or "")
     if channel not in CHANNELS:
         errors.append(FieldError("channel", f"choose one of: {', '.join(CHANNELS)}"))
-    caller = " ".join(str(fields.get("caller_name") or "").split())
-    address = " ".join(str(fields.get("caller_address") or "").split())
-    customer_id = fields.get("customer_id") or None
-    if not customer_id and not caller and not address:
+    before = len(errors)
+    caller = text_field(fields, "caller_name", errors, max_len=MAX_CALLER)
+    address = text_field(fields, "caller_address", errors, max_len=MAX_ADDRESS)
+    customer_id = text_field(fields, "customer_id", errors, max_len=MAX_ID) or None
+    if not customer_id and not caller and not address and len(errors) == before:
         errors.append(
             FieldError("caller_name", "name the customer or give their address or number")
         )
-    if len(caller) > MAX_CALLER:
-        errors.append(FieldError("caller_name", f"is too long: at most {MAX_CALLER} characters"))
-    if len(address) > MAX_CALLER:
-        errors.append(FieldError("caller_address", f"is too long: at most {MAX_CALLER} characters"))
     direction = str(fields.get("direction") or "in")
     if direction not in ("in", "out"):
         errors.append(FieldError("direction", "must be in or out"))
@@ -303,6 +366,8 @@ def new_contact_record(
         "notes": [],
         "promises": [],
         "wrap_up": None,
+        "holds": [],
+        "transfers": [],
     }
 
 
@@ -326,6 +391,8 @@ def apply_op(
     out.setdefault("wrap_up", None)
     out.setdefault("owner_id", None)
     out.setdefault("owner_name", "")
+    out.setdefault("holds", [])
+    out.setdefault("transfers", [])
     state = str(out.get("state", ""))
     if op == "answer":
         at = parse_time(fields.get("answered_at") or now, "answered_at")
@@ -346,7 +413,16 @@ def apply_op(
         return out
     if op == "link":
         # The caller turned out to be this customer (picked from several, or just created).
-        customer_id = str(fields.get("customer_id") or "")
+        if out.get("wrap_up"):
+            raise ContactRefused([FieldError("state", "the contact is wrapped up already")])
+        if not _owned_by(out, actor):
+            raise ContactRefused(
+                [FieldError("owner", f"{out.get('owner_name') or 'another agent'} has it")]
+            )
+        link_errors: list[FieldError] = []
+        customer_id = text_field(fields, "customer_id", link_errors, max_len=MAX_ID)
+        if link_errors:
+            raise ValidationFailed(link_errors)
         if not customer_id:
             raise ValidationFailed([FieldError("customer_id", "choose the customer")])
         tier = str(fields.get("tier") or "B")
@@ -378,21 +454,17 @@ def apply_op(
             )
         category = str(fields.get("category") or "")
         outcome = str(fields.get("outcome") or "")
-        handed_to = " ".join(str(fields.get("handed_to") or "").split())
-        errors = check_wrap_up(category, outcome, handed_to)
+        errors: list[FieldError] = []
+        handed_to = text_field(fields, "handed_to", errors, max_len=MAX_CALLER)
+        errors += check_wrap_up(category, outcome, handed_to)
         wrapped = now
         try:
             wrapped = parse_time(fields.get("wrapped_at") or now, "wrapped_at")
         except ValidationFailed as failed:
             errors.extend(failed.errors)
-        acw = fields.get("acw_s", 0)
-        if (
-            not isinstance(acw, int | float)
-            or isinstance(acw, bool)
-            or not math.isfinite(acw)
-            or acw < 0
-        ):
-            errors.append(FieldError("acw_s", "expected seconds of after-call work (0 or more)"))
+        acw = _seconds(fields.get("acw_s", 0))
+        if acw is None or acw > MAX_ACW_S:
+            errors.append(FieldError("acw_s", "expected seconds of after-call work (0 to 86400)"))
             acw = 0
         if errors:
             raise ValidationFailed(errors)
@@ -411,13 +483,13 @@ def apply_op(
             out.update(state="ended", ended_at=out.get("ended_at") or _iso(max(wrapped, answered)))
         return out
     if op == "note":
-        note_id = str(fields.get("id") or "")
-        if not note_id:
-            raise ValidationFailed([FieldError("id", "a note needs its id")])
+        note_id = _required_id(fields, "a note")
         if any(n.get("id") == note_id for n in out["notes"]):
             return out
-        text = str(fields.get("text") or "")
-        errors = check_note(text)
+        errors = []
+        text = text_field(fields, "text", errors, max_len=MAX_NOTE, multiline=True)
+        if not errors:
+            errors = check_note(text)
         at = now
         try:
             at = parse_time(fields.get("at") or now, "at")
@@ -429,14 +501,12 @@ def apply_op(
         out["notes"] = [*out["notes"], note]
         return out
     if op == "promise":
-        promise_id = str(fields.get("id") or "")
-        if not promise_id:
-            raise ValidationFailed([FieldError("id", "a promise needs its id")])
+        promise_id = _required_id(fields, "a promise")
         if any(p.get("id") == promise_id for p in out["promises"]):
             return out
-        text = str(fields.get("text") or "")
-        made = now
         errors = []
+        text = text_field(fields, "text", errors, max_len=MAX_CALLER)
+        made = now
         try:
             made = parse_time(fields.get("at") or now, "at")
         except ValidationFailed as failed:
@@ -468,7 +538,180 @@ def apply_op(
         }
         out["promises"] = [*out["promises"], promise]
         return out
+    if op in ("hold", "check_back", "resume"):
+        return _hold_step(out, op, fields, actor, now=now)
+    if op in ("transfer", "transfer_answer"):
+        return _transfer_step(out, op, fields, actor, now=now)
     raise ValidationFailed([FieldError("op", f"choose one of: {', '.join(OPS[1:])}")])
+
+
+def _seconds(value: Any) -> float | None:
+    """A finite, non-negative number of seconds, or None."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _step_time(fields: Mapping[str, Any], key: str, now: dt.datetime) -> dt.datetime:
+    return parse_time(fields.get(key) or now, key)
+
+
+def _hold_step(
+    out: dict[str, Any], op: str, fields: Mapping[str, Any], actor: Actor, *, now: dt.datetime
+) -> dict[str, Any]:
+    """Hold segments on the record: when, why, each check-back, and how the hold ended."""
+    hold_id = _required_id(fields, "a hold")
+    holds: list[dict[str, Any]] = [dict(h) for h in out.get("holds") or []]
+    found = next((h for h in holds if h.get("id") == hold_id), None)
+    if op == "hold":
+        if found is not None:
+            return out  # the same hold again
+        if out.get("state") != "answered":
+            raise ContactRefused([FieldError("state", "only a call in progress can be held")])
+        if not _owned_by(out, actor):
+            raise ContactRefused(
+                [FieldError("owner", f"{out.get('owner_name') or 'another agent'} has this call")]
+            )
+        from agentdesk.domain.hold import HOLD_REASONS
+
+        reason = str(fields.get("reason") or "")
+        if reason not in HOLD_REASONS:
+            raise ValidationFailed(
+                [FieldError("reason", f"choose one of: {', '.join(HOLD_REASONS)}")]
+            )
+        start = _step_time(fields, "at", now)
+        holds.append(
+            {
+                "id": hold_id,
+                "reason": reason,
+                "start": _iso(start),
+                "end": None,
+                "how": None,
+                "check_backs": [],
+                "by": actor.label,
+            }
+        )
+        out["holds"] = holds
+        return out
+    if found is None:
+        raise ValidationFailed([FieldError("id", "no hold with this id on the contact")])
+    if op == "check_back":
+        at = _step_time(fields, "at", now)
+        late = _seconds(fields.get("late_s", 0))
+        if late is None:
+            raise ValidationFailed([FieldError("late_s", "expected seconds (0 or more)")])
+        if found.get("end") is None and not any(
+            c.get("at") == _iso(at) for c in found["check_backs"]
+        ):
+            found["check_backs"] = [
+                *found["check_backs"],
+                {"at": _iso(at), "late_s": round(late, 1)},
+            ]
+        out["holds"] = holds
+        return out
+    # resume: the hold ends (resumed, transferred, or the caller hung up)
+    how = str(fields.get("how") or "resumed")
+    if how not in HOLD_ENDS:
+        raise ValidationFailed([FieldError("how", f"choose one of: {', '.join(HOLD_ENDS)}")])
+    if found.get("end") is None:
+        start = parse_time(found["start"], "start")
+        found.update(end=_iso(max(_step_time(fields, "at", now), start)), how=how)
+    out["holds"] = holds
+    return out
+
+
+def _transfer_step(
+    out: dict[str, Any], op: str, fields: Mapping[str, Any], actor: Actor, *, now: dt.datetime
+) -> dict[str, Any]:
+    """Transfers on the record: to whom, warm or blind, and whether it was accepted."""
+    transfer_id = _required_id(fields, "a transfer")
+    transfers: list[dict[str, Any]] = [dict(t) for t in out.get("transfers") or []]
+    found = next((t for t in transfers if t.get("id") == transfer_id), None)
+    if op == "transfer":
+        if found is not None:
+            return out
+        if out.get("state") not in ("answered",):
+            raise ContactRefused([FieldError("state", "only a call in progress is transferred")])
+        if not _owned_by(out, actor):
+            raise ContactRefused(
+                [FieldError("owner", f"{out.get('owner_name') or 'another agent'} has this call")]
+            )
+        if any(t.get("state") == "offered" for t in transfers):
+            raise ContactRefused(
+                [FieldError("to", "a transfer of this call is already waiting for an answer")]
+            )
+        errors: list[FieldError] = []
+        to_user = text_field(fields, "to_user", errors, max_len=MAX_ID)
+        to_team = text_field(fields, "to_team", errors, max_len=100)
+        to_name = text_field(fields, "to_name", errors, max_len=MAX_CALLER)
+        if bool(to_user) == bool(to_team):
+            errors.append(FieldError("to", "choose one colleague or one team"))
+        if to_user and to_user == actor.username:
+            errors.append(FieldError("to", "choose somebody else: the call is already yours"))
+        mode = str(fields.get("mode") or "warm")
+        if mode not in TRANSFER_MODES:
+            errors.append(FieldError("mode", "choose warm (announced) or blind"))
+        announcement = text_field(
+            fields, "announcement", errors, max_len=MAX_ANNOUNCEMENT, multiline=True
+        )
+        if mode == "warm" and not announcement:
+            errors.append(
+                FieldError(
+                    "announcement",
+                    "tell the colleague who is calling, what it is about and why them",
+                )
+            )
+        if errors:
+            raise ValidationFailed(errors)
+        at = _iso(_step_time(fields, "at", now))
+        transfer = {
+            "id": transfer_id,
+            "to_user": to_user,
+            "to_team": to_team,
+            "to_name": to_name or to_user or to_team,
+            "mode": mode,
+            "announcement": announcement,
+            "by": actor.label,
+            "by_user": actor.username,
+            "at": at,
+            "state": "offered" if mode == "warm" else "blind",
+            "answered_at": None,
+            "answered_by": "",
+        }
+        transfers.append(transfer)
+        out["transfers"] = transfers
+        return out
+    # transfer_answer: the colleague (or a member of the team) accepts or declines
+    if found is None:
+        raise ValidationFailed([FieldError("id", "no transfer with this id on the contact")])
+    if found.get("state") not in ("offered", "blind"):
+        if found.get("answered_by") == actor.label:
+            return out  # the same answer again
+        raise ContactRefused(
+            [FieldError("state", f"already {found.get('state')} by {found.get('answered_by')}")]
+        )
+    addressed = (found.get("to_user") and found["to_user"] == actor.username) or (
+        found.get("to_team") and found["to_team"] == actor.department
+    )
+    if not addressed:
+        raise ContactRefused([FieldError("to", f"this transfer is for {found.get('to_name')}")])
+    accepted = fields.get("accepted")
+    if not isinstance(accepted, bool):
+        raise ValidationFailed([FieldError("accepted", "expected true or false")])
+    found.update(
+        state="accepted" if accepted else "declined",
+        answered_at=_iso(_step_time(fields, "at", now)),
+        answered_by=actor.label,
+    )
+    out["transfers"] = transfers
+    if accepted:
+        # Handed over by name: the colleague who took it owns it from now on.
+        out.update(owner_id=actor.user_id, owner_name=actor.label)
+    return out
 
 
 def open_promises(

@@ -21,7 +21,7 @@ from agentdesk.domain.contacts import (
     speed_of_answer,
 )
 from agentdesk.domain.errors import FieldError, ValidationFailed
-from agentdesk.server.accounts import Viewer, customer_visibility
+from agentdesk.server.accounts import Viewer, customer_visibility, viewer_for
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import Contact, Customer, User, utcnow
@@ -153,6 +153,10 @@ def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation)
         record = apply_op(contact_record(contact), mutation.op, fields, actor, now=now)
         if customer is not None:
             contact.department_id = customer.department_id
+        elif contact.department_id is None and record.get("owner_id") == actor.user_id:
+            # A contact nobody could place (an unknown or shared number) belongs to the
+            # department of the agent who took it from now on, not to every department.
+            contact.department_id = viewer.department_id
     store_record(contact, record)
     contact.version += 1
     if contact.version > 1:
@@ -163,8 +167,9 @@ def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation)
     return contact
 
 
-def owner_for_agent(session: Session, agent: str) -> User | None:
-    """The user a phone system names as the one who answered (user name or full name)."""
+def owner_for_agent(session: Session, agent: str, department_id: int | None) -> User | None:
+    """The user a phone system names as the one who answered (user name or full name), if
+    they may take contacts of that department; else nobody."""
     agent = agent.strip()
     if not agent:
         return None
@@ -174,4 +179,11 @@ def owner_for_agent(session: Session, agent: str) -> User | None:
             select(User).where(User.full_name == agent, User.active.is_(True)).limit(2)
         ).all()
         found = matches[0] if len(matches) == 1 else None
-    return found
+    if found is None:
+        return None
+    viewer = viewer_for(found)
+    if not viewer.may_write_customers:
+        return None
+    if viewer.sees_everything or department_id in (None, viewer.department_id):
+        return found
+    return None

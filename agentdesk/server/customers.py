@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, true
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from agentdesk.domain.customers import (
@@ -38,6 +39,8 @@ from agentdesk.server.models import (
     utcnow,
 )
 from agentdesk.wire import Change, ChangesPage, Mutation, MutationResult
+
+log = logging.getLogger(__name__)
 
 
 class Forbidden(Exception):
@@ -312,6 +315,15 @@ def apply_mutation(
         if done is None:
             raise
         return _duplicate(session, viewer, mutation, done)
+    except DBAPIError as exc:
+        # A value the database refuses must not turn into a server error: the desk would
+        # send the batch again forever. The savepoint is rolled back; the rest goes on.
+        log.warning("mutation %s refused by the database: %s", mutation.id, exc.orig)
+        return _result(
+            mutation,
+            "rejected",
+            errors=[{"field": "record", "message": "the server cannot store these values"}],
+        )
     except Conflict as conflict:
         return _result(
             mutation,

@@ -194,6 +194,12 @@ def _touch(session: Session, contact: Contact) -> None:
     contact.updated_at = utcnow()
 
 
+def _department_of(matches: list[Customer]) -> int | None:
+    """The department of the caller's customers, when they all share one."""
+    departments = {m.department_id for m in matches}
+    return departments.pop() if len(departments) == 1 else None
+
+
 def _new_contact(
     session: Session, bridge: Bridge, event: CallEvent, at: dt.datetime, region: str | None
 ) -> Contact:
@@ -204,7 +210,7 @@ def _new_contact(
         id=str(uuid.uuid4()),
         version=1,
         seq=next_seq(session),
-        department_id=customer.department_id if customer else None,
+        department_id=_department_of(matches),
         channel="phone",
         direction=event.direction,
         bridge_id=bridge.id,
@@ -280,8 +286,10 @@ def _advance(session: Session, contact: Contact, event: CallEvent, at: dt.dateti
         contact.state = "answered"
         contact.answered_at = max(at, _aware(contact.offered_at))
         contact.answered_by = event.agent
-        owner = owner_for_agent(session, event.agent)
+        owner = owner_for_agent(session, event.agent, contact.department_id)
         if owner is not None and contact.owner_id is None:
+            if contact.department_id is None:
+                contact.department_id = owner.department_id
             # The phone system says who picked up: the contact pops on that agent's desk.
             contact.owner_id = owner.id
             contact.data = {**contact.data, "owner_name": owner.full_name or owner.username}

@@ -514,13 +514,17 @@ class LocalStore:
         actor = self._actor(conn)
         view: dict[str, Any] | None = dict(row.server_data) if row and row.server_data else None
         for step in steps:
-            if actor is None or step.state == "rejected":
+            if actor is None or (step.state == "rejected" and step.op != "create"):
                 continue
             at = dt.datetime.fromisoformat(step.created_at)
             try:
                 if step.op == "create":
+                    # Even a refused contact logged by hand stays on the desk, with its
+                    # refusal, until the agent has read why.
                     if view is None:
                         view = new_contact_record(step.fields, actor, contact_id=contact_id, now=at)
+                        if step.state == "rejected":
+                            view["refused"] = True
                 elif view is not None:
                     view = apply_op(view, step.op, step.fields, actor, now=at)
             except ValidationFailed:
@@ -624,10 +628,24 @@ class LocalStore:
         return [dict(row) for row in rows]
 
     def open_promises_of(self, user_id: str) -> list[dict[str, Any]]:
-        """Promises the user made and has not kept yet, soonest due first."""
+        """Promises the user made and has not kept yet, soonest due first (on any contact,
+        also one a colleague owns)."""
         with self.engine.connect() as conn:
-            rows = conn.scalars(select(ContactRow.data).where(ContactRow.owner_id == user_id)).all()
-        return [p for p in open_promises(rows) if p.get("owner_id") in (None, user_id)]
+            rows = conn.scalars(
+                select(ContactRow.data).where(ContactRow.data["promises"].as_string() != "[]")
+            ).all()
+        return [p for p in open_promises(rows) if p.get("owner_id") == user_id]
+
+    def reminded(self) -> set[str]:
+        """Promises the desk has already reminded its user of (kept across restarts)."""
+        raw = self.meta("reminded")
+        return set(json.loads(raw)) if raw else set()
+
+    def add_reminded(self, promise_ids: Sequence[str]) -> None:
+        with self._tx() as conn:
+            raw = self._get_meta(conn, "reminded")
+            known = set(json.loads(raw)) if raw else set()
+            self._set_meta(conn, "reminded", json.dumps(sorted(known | set(promise_ids))))
 
     def contact_refusals(self, contact_id: str) -> list[OutboxIssue]:
         """Steps on a contact the server refused, with its reasons."""

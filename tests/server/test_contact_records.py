@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -252,3 +253,97 @@ def test_the_phone_system_naming_the_agent_makes_them_the_owner(
 
     assert answered["owner_name"] == "Agent.North"
     assert answered["owner_id"]
+
+
+@pytest.mark.parametrize(
+    ("op", "fields", "field"),
+    [
+        ("create", {"channel": "email", "caller_address": "x" * 100}, "caller_address"),
+        (
+            "create",
+            {"channel": "email", "caller_name": "x", "offered_at": "0001-01-01T00:00:00+01:00"},
+            "offered_at",
+        ),
+        (
+            "promise",
+            {"id": "p", "text": "Fix the disk", "due_at": "9999-12-31T23:59:59-01:00"},
+            "due_at",
+        ),
+        ("wrap_up", {"category": "other", "outcome": "solved", "acw_s": 10**400}, "acw_s"),
+        ("note", {"id": "n", "text": "a\u0000b"}, "text"),
+        ("note", {"id": "n", "text": {"a": 1}}, "text"),
+        ("note", {"id": ["n"], "text": "ok"}, "id"),
+    ],
+)
+def test_values_the_database_cannot_hold_are_refused_not_a_server_error(
+    client_for: ClientFor, op: str, fields: Json, field: str
+) -> None:
+    # Given a contact logged by hand (unless the step creates one)
+    http = client_for("agent")
+    contact_id = str(uuid.uuid4())
+    if op != "create":
+        created = push(
+            http, "d", [step(contact_id, "create", {"channel": "im", "caller_name": "x"})]
+        )
+        assert created[0]["status"] == "applied"
+    # When the step carries a value no column or calendar can hold
+    body = json.dumps({"device_id": "d", "mutations": [step(contact_id, op, fields)]})
+    response = http.post(
+        "/api/v1/sync/push", content=body, headers={"content-type": "application/json"}
+    )
+    # Then it is refused, naming the field, and the push itself succeeds
+    assert response.status_code == 200, response.text
+    result = response.json()["results"][0]
+    assert result["status"] == "rejected"
+    assert field in {e["field"] for e in result["errors"]}, result["errors"]
+
+
+def test_only_the_owner_links_a_contact_to_a_customer(
+    client_for: ClientFor, ringing: Callable[[str], Json], customer_factory: Callable[..., Json]
+) -> None:
+    call = ringing(oslo_number()[0])
+    push(client_for("agent"), "d1", [step(call["id"], "answer", {})])
+    sheet = create_sheet(client_for("supervisor"), customer_factory(department="North"))
+
+    results = push(
+        client_for("engineer"), "d2", [step(call["id"], "link", {"customer_id": sheet["id"]})]
+    )
+
+    assert results[0]["status"] == "rejected"
+    assert results[0]["errors"][0]["field"] == "owner"
+
+
+def test_an_unplaced_call_belongs_to_the_department_of_the_agent_who_answers_it(
+    client_for: ClientFor, ringing: Callable[[str], Json]
+) -> None:
+    # Given a call from an unknown number, which every department's queue shows
+    call = ringing(oslo_number()[0])
+    south = client_for("agent_south")
+    seen = south.get("/api/v1/sync/changes", params={"since": 0, "limit": 1000}).json()
+    assert any(c["id"] == call["id"] for c in seen["changes"])
+    cursor = seen["cursor"]
+
+    # When an agent of North answers it
+    push(client_for("agent"), "d1", [step(call["id"], "answer", {})])
+
+    # Then South no longer receives it
+    later = south.get("/api/v1/sync/changes", params={"since": cursor, "limit": 1000}).json()
+    assert all(c["id"] != call["id"] for c in later["changes"])
+
+
+def test_a_phone_system_cannot_make_an_agent_of_another_department_the_owner(
+    client_for: ClientFor,
+    pbx: httpx.Client,
+    customer_factory: Callable[..., Json],
+) -> None:
+    e164, _ = oslo_number()
+    create_sheet(
+        client_for("supervisor"),
+        customer_factory(phones=[{"label": "office", "number": e164}], department="North"),
+    )
+    call = event(pbx, event="ringing", call_id=uuid.uuid4().hex, **{"from": e164})
+
+    answered = event(pbx, event="answered", call_id=call["call_id"], agent="agent.south")
+
+    assert answered["state"] == "answered"
+    assert answered["owner_id"] is None
