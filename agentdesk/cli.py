@@ -77,6 +77,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 role=args.role,
                 full_name=args.full_name or "",
                 department=args.department or "",
+                phone=args.phone or "",
             )
             print(f"created {user.role} {user.username} ({user.full_name})")
     except AccountError as exc:
@@ -313,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--department")
     p.add_argument("--full-name")
+    p.add_argument("--phone", help="direct number, with country code (+47 21 00 00 11)")
     db_option(p)
     p.set_defaults(func=cmd_users_add)
     p = users.add_parser("list", help="list users")

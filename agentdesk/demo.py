@@ -33,14 +33,17 @@ class DemoUser:
     role: str
     department: str
     password: str
+    phone: str = ""
 
 
 #: Demo accounts; their passwords are public on purpose and only ever used for the demo.
 DEMO_USERS = (
-    DemoUser("ingrid", "Ingrid Solberg", "agent", "Service Desk", "demo-agent-1"),
-    DemoUser("li.wei", "李伟", "agent", "Service Desk", "demo-agent-2"),
-    DemoUser("marco", "Marco Rossi", "engineer", "Field Service", "demo-engineer"),
-    DemoUser("anna", "Anna Virtanen", "supervisor", "Service Desk", "demo-supervisor"),
+    DemoUser("ingrid", "Ingrid Solberg", "agent", "Service Desk", "demo-agent-1", "+4721000011"),
+    DemoUser("li.wei", "李伟", "agent", "Service Desk", "demo-agent-2", "+4721000012"),
+    DemoUser("marco", "Marco Rossi", "engineer", "Field Service", "demo-engineer", "+4721000031"),
+    DemoUser(
+        "anna", "Anna Virtanen", "supervisor", "Service Desk", "demo-supervisor", "+4721000010"
+    ),
     DemoUser("tom", "Tom Berg", "trainee", "Service Desk", "demo-trainee"),
 )
 DEMO_AGENT = DEMO_USERS[0]
@@ -70,6 +73,7 @@ def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> tuple[str, str]
                     role=user.role,
                     full_name=user.full_name,
                     department=user.department,
+                    phone=user.phone,
                 )
         report = import_sheets(session, sheets)
         token = rotate_bridge_token(session, DEMO_BRIDGE)

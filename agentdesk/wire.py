@@ -25,6 +25,7 @@ class UserPublic(BaseModel):
     full_name: str
     role: str
     department: str | None = None
+    phone: str = ""
 
 
 class TokenPair(BaseModel):
@@ -106,7 +107,21 @@ class Mutation(BaseModel):
     id: uuid.UUID
     entity: Literal["customer", "contact"]
     entity_id: uuid.UUID
-    op: Literal["create", "update", "answer", "end", "wrap_up", "note", "promise", "link"]
+    op: Literal[
+        "create",
+        "update",
+        "answer",
+        "end",
+        "wrap_up",
+        "note",
+        "promise",
+        "link",
+        "hold",
+        "check_back",
+        "resume",
+        "transfer",
+        "transfer_answer",
+    ]
     base_version: int = Field(ge=0)
     fields: dict[str, Any]
 
@@ -148,3 +163,10 @@ class ChangesPage(BaseModel):
     cursor: int
     has_more: bool
     remaining: int
+
+
+class Directory(BaseModel):
+    """Who a call can be handed to: colleagues, and teams (departments)."""
+
+    users: list[UserPublic]
+    teams: list[str]

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
+from agentdesk.domain.customers import normalise_phone
+from agentdesk.domain.errors import FieldValueError
 from agentdesk.server import security
 from agentdesk.server.models import ROLES, Customer, Department, RefreshToken, User, utcnow
 from agentdesk.wire import UserPublic
@@ -82,6 +84,7 @@ def create_user(
     role: str,
     full_name: str = "",
     department: str = "",
+    phone: str = "",
 ) -> User:
     """Add a user; the password is kept only as an Argon2id hash."""
     if not _USERNAME.match(username):
@@ -94,6 +97,12 @@ def create_user(
         )
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AccountError("username", f"{username!r} already exists")
+    direct = ""
+    if phone.strip():
+        try:
+            direct = normalise_phone(phone, None)
+        except FieldValueError as exc:
+            raise AccountError("phone", str(exc)) from None
     dept = department_named(session, department, create=False) if department else None
     if department and dept is None:
         raise AccountError("department", f"no department named {department!r}")
@@ -104,6 +113,7 @@ def create_user(
         password_hash=security.hash_password(password),
         role=role,
         department_id=dept.id if dept else None,
+        phone=direct,
         active=True,
     )
     session.add(user)
@@ -172,4 +182,13 @@ def public_user(session: Session, user: User) -> UserPublic:
         full_name=user.full_name,
         role=user.role,
         department=dept.name if dept else None,
+        phone=user.phone,
     )
+
+
+def directory(session: Session) -> list[UserPublic]:
+    """Colleagues a call can be handed to: every active user but trainees, by name."""
+    users = session.scalars(
+        select(User).where(User.active.is_(True), User.role != "trainee").order_by(User.full_name)
+    )
+    return [public_user(session, user) for user in users]

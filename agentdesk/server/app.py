@@ -103,6 +103,7 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
         customers.router,
         sync.router,
         departments.router,
+        departments.directory_router,
         telephony.router,
         events.router,
     ):

@@ -24,11 +24,21 @@ from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, viewer_for
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
-from agentdesk.server.models import Contact, Customer, User, utcnow
+from agentdesk.server.models import Contact, Customer, Department, User, utcnow
 from agentdesk.wire import Mutation
 
 #: Record keys kept in the row's JSON rather than in columns of their own.
-DATA_KEYS = ("candidates", "caller_name", "waited_s", "owner_name", "notes", "promises", "wrap_up")
+DATA_KEYS = (
+    "candidates",
+    "caller_name",
+    "waited_s",
+    "owner_name",
+    "notes",
+    "promises",
+    "wrap_up",
+    "holds",
+    "transfers",
+)
 
 
 class ContactNotFound(LookupError):
@@ -71,6 +81,8 @@ def contact_record(contact: Contact) -> dict[str, Any]:
         "notes": list(data.get("notes", [])),
         "promises": list(data.get("promises", [])),
         "wrap_up": data.get("wrap_up"),
+        "holds": list(data.get("holds", [])),
+        "transfers": list(data.get("transfers", [])),
     }
 
 
@@ -98,11 +110,13 @@ def store_record(contact: Contact, record: dict[str, Any]) -> None:
 def actor_for(session: Session, viewer: Viewer) -> Actor:
     user = session.get(User, viewer.user_id)
     assert user is not None  # a viewer is made from a signed-in user
+    department = session.get(Department, user.department_id) if user.department_id else None
     return Actor(
         user_id=user.id,
         username=user.username,
         full_name=user.full_name,
         supervisor=viewer.sees_everything,
+        department=department.name if department else "",
     )
 
 

@@ -493,6 +493,7 @@ class LocalStore:
             username=str(user["username"]),
             full_name=str(user.get("full_name") or ""),
             supervisor=user.get("role") in ("supervisor", "admin"),
+            department=str(user.get("department") or ""),
         )
 
     def _rebuild_contact(self, conn: Connection, contact_id: str) -> None:

@@ -14,6 +14,7 @@ import httpx
 from agentdesk.wire import (
     ChangesPage,
     CustomerList,
+    Directory,
     Mutation,
     PushRequest,
     PushResponse,
@@ -207,6 +208,10 @@ class ApiClient:
             headers={"Content-Type": "application/json"},
         )
         return PushResponse.model_validate(data)
+
+    async def directory(self) -> Directory:
+        """Colleagues and teams a call can be transferred to."""
+        return Directory.model_validate(await self.request("GET", "/api/v1/directory"))
 
     async def changes(self, since: int, limit: int) -> ChangesPage:
         data = await self.request(

@@ -347,3 +347,127 @@ def test_a_phone_system_cannot_make_an_agent_of_another_department_the_owner(
 
     assert answered["state"] == "answered"
     assert answered["owner_id"] is None
+
+
+# --- hold and transfer ----------------------------------------------------------------------
+
+
+def test_the_directory_lists_colleagues_with_their_direct_numbers_and_teams(
+    client_for: ClientFor,
+) -> None:
+    response = client_for("agent").get("/api/v1/directory")
+    assert response.status_code == 200, response.text
+    directory = response.json()
+    names = {u["username"] for u in directory["users"]}
+    assert {"agent.north", "agent.south", "engineer", "boss"} <= names
+    assert "trainee" not in names  # a trainee does not take live calls
+    assert {"North", "South"} <= set(directory["teams"])
+
+
+def test_hold_segments_and_check_backs_are_kept_on_the_record(
+    client_for: ClientFor, ringing: Callable[[str], Json]
+) -> None:
+    call = ringing(oslo_number()[0])
+    start = now()
+    results = push(
+        client_for("agent"),
+        "d1",
+        [
+            step(call["id"], "answer", {}),
+            step(call["id"], "hold", {"id": "h1", "reason": "check", "at": iso(start)}),
+            step(
+                call["id"],
+                "check_back",
+                {"id": "h1", "at": iso(start + dt.timedelta(seconds=33)), "late_s": 3},
+            ),
+            step(
+                call["id"],
+                "resume",
+                {"id": "h1", "at": iso(start + dt.timedelta(seconds=50)), "how": "resumed"},
+            ),
+        ],
+    )
+    assert [r["status"] for r in results] == ["applied"] * 4, results
+    hold = results[-1]["record"]["holds"][0]
+    assert (hold["reason"], hold["how"]) == ("check", "resumed")
+    assert hold["check_backs"] == [{"at": iso(start + dt.timedelta(seconds=33)), "late_s": 3.0}]
+    assert dt.datetime.fromisoformat(hold["end"]) - dt.datetime.fromisoformat(
+        hold["start"]
+    ) == dt.timedelta(seconds=50)
+
+
+def test_a_warm_transfer_is_accepted_by_the_colleague_who_then_owns_the_call(
+    client_for: ClientFor, ringing: Callable[[str], Json]
+) -> None:
+    call = ringing(oslo_number()[0])
+    agent, engineer = client_for("agent"), client_for("engineer")
+    offered = push(
+        agent,
+        "d1",
+        [
+            step(call["id"], "answer", {}),
+            step(
+                call["id"],
+                "transfer",
+                {
+                    "id": "t1",
+                    "to_user": "engineer",
+                    "mode": "warm",
+                    "announcement": "Kari Nordmann, printer jams on floor 2, you fixed it",
+                },
+            ),
+        ],
+    )
+    assert offered[-1]["record"]["transfers"][0]["state"] == "offered"
+    # Someone else may not answer it
+    wrong = push(
+        client_for("agent_south"),
+        "d3",
+        [step(call["id"], "transfer_answer", {"id": "t1", "accepted": True})],
+    )
+    assert wrong[0]["status"] == "rejected"
+
+    accepted = push(
+        engineer, "d2", [step(call["id"], "transfer_answer", {"id": "t1", "accepted": True})]
+    )
+
+    assert accepted[0]["status"] == "applied", accepted
+    record = accepted[0]["record"]
+    assert record["transfers"][0]["state"] == "accepted"
+    assert record["owner_name"] == "Engineer"
+    # The colleague now owns it: they wrap it up, the first agent may not
+    refused = push(
+        agent, "d1", [step(call["id"], "wrap_up", {"category": "printing", "outcome": "solved"})]
+    )
+    assert refused[0]["status"] == "rejected"
+
+
+def test_a_declined_transfer_returns_the_call_to_the_agent(
+    client_for: ClientFor, ringing: Callable[[str], Json]
+) -> None:
+    call = ringing(oslo_number()[0])
+    agent = client_for("agent")
+    push(
+        agent,
+        "d1",
+        [
+            step(call["id"], "answer", {}),
+            step(
+                call["id"],
+                "transfer",
+                {"id": "t2", "to_team": "North", "mode": "warm", "announcement": "VPN"},
+            ),
+        ],
+    )
+    declined = push(
+        client_for("engineer"),
+        "d2",
+        [step(call["id"], "transfer_answer", {"id": "t2", "accepted": False})],
+    )
+    record = declined[0]["record"]
+    assert record["transfers"][0]["state"] == "declined"
+    assert record["owner_name"] == "Agent.North"
+    done = push(
+        agent, "d1", [step(call["id"], "wrap_up", {"category": "network", "outcome": "solved"})]
+    )
+    assert done[0]["status"] == "applied"
