@@ -12,10 +12,10 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import search, sync
+from benchmarks import hold, search, sync
 from benchmarks.figures import DEFAULT_OUT, SCALES, Report, note
 
-FIGURES = (search.NAME, *sync.FIGURES)
+FIGURES = (search.NAME, *sync.FIGURES, hold.NAME)
 
 
 def _names(text: str) -> list[str]:
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     groups: list[tuple[list[str], Callable[[], None]]] = [
         ([search.NAME], lambda: search.run(scale, report)),
         (sync_wanted, lambda: sync.run(scale, report, sync_wanted)),
+        ([hold.NAME], lambda: hold.run(scale, report)),
     ]
     for names, measure in groups:
         if not any(n in wanted for n in names):

@@ -59,6 +59,19 @@ class ContactPane(QtWidgets.QWidget):
         self.details.setWordWrap(True)
         self.timer_label = QtWidgets.QLabel("")
         self.timer_label.setObjectName("contact-timer")
+        # Hold asks for the reason in the same click: the menu offers the words to say.
+        self.hold_button = QtWidgets.QToolButton()
+        self.hold_button.setText("Hold")
+        self.hold_button.setToolTip("Put the caller on hold, saying why (Ctrl+H)")
+        self.hold_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.hold_menu = QtWidgets.QMenu(self.hold_button)
+        self.hold_button.setMenu(self.hold_menu)
+        self.transfer_button = QtWidgets.QPushButton("Transfer…")
+        self.transfer_button.setToolTip("Hand the call to a colleague or a team (Ctrl+T)")
+        call_row = QtWidgets.QHBoxLayout()
+        call_row.addWidget(self.timer_label, 1)
+        call_row.addWidget(self.hold_button)
+        call_row.addWidget(self.transfer_button)
 
         self.refusal = QtWidgets.QLabel("")
         self.refusal.setProperty("role", "notice")
@@ -155,7 +168,7 @@ class ContactPane(QtWidgets.QWidget):
         header.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
         layout.addWidget(self.details)
-        layout.addWidget(self.timer_label)
+        layout.addLayout(call_row)
         layout.addWidget(self.refusal_frame)
         layout.addWidget(self.pick_box)
         layout.addWidget(customer_box)
@@ -178,6 +191,8 @@ class ContactPane(QtWidgets.QWidget):
         for box in (self.wrap_box, self.notes_box, self.promise_box):
             box.setVisible(record is not None)
         self.customer_box.setVisible(record is not None and bool(record.get("customer_id")))
+        self.hold_button.setVisible(record is not None)
+        self.transfer_button.setVisible(record is not None)
         if record is None:
             self.caller.setText("No contact in hand")
             self.badge.setText("")
@@ -204,7 +219,10 @@ class ContactPane(QtWidgets.QWidget):
         for note in record.get("notes") or []:
             self.notes.addItem(f"{local_time(note['at'])} {note['by']}: {note['text']}")
         wrapped = bool(record.get("wrap_up"))
-        self.end_button.setEnabled(record.get("state") == "answered" and not wrapped)
+        in_call = record.get("state") == "answered" and not wrapped
+        self.end_button.setEnabled(in_call)
+        self.hold_button.setEnabled(in_call)
+        self.transfer_button.setEnabled(in_call)
         self.wrap_button.setEnabled(not wrapped)
 
     def clear_drafts(self) -> None:
@@ -370,7 +388,7 @@ class ContactController(QtCore.QObject):
     def answer(self, record: dict[str, Any]) -> None:
         """Answer a waiting contact: recorded locally at once, then the caller's sheet pops."""
         answered_at = dt.datetime.fromtimestamp(self.clock(), dt.UTC).isoformat()
-        self._step(
+        self.record_step(
             str(record["id"]),
             "answer",
             {"answered_at": answered_at},
@@ -464,7 +482,7 @@ class ContactController(QtCore.QObject):
             _show_error(self.pane.note_error, None)
             self.take(record)
 
-        self._step(
+        self.record_step(
             str(self.current["id"]),
             "note",
             fields,
@@ -490,7 +508,7 @@ class ContactController(QtCore.QObject):
             _show_error(self.pane.promise_error, None)
             self.take(record)
 
-        self._step(
+        self.record_step(
             str(self.current["id"]),
             "promise",
             fields,
@@ -501,7 +519,7 @@ class ContactController(QtCore.QObject):
     def end(self) -> None:
         if self.current is None:
             return
-        self._step(
+        self.record_step(
             str(self.current["id"]),
             "end",
             {"ended_at": self._now_iso()},
@@ -535,7 +553,7 @@ class ContactController(QtCore.QObject):
             )
             self._next_open()
 
-        self._step(
+        self.record_step(
             str(self.current["id"]),
             "wrap_up",
             fields,
@@ -585,7 +603,7 @@ class ContactController(QtCore.QObject):
     def _now_iso(self) -> str:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC).isoformat()
 
-    def _step(
+    def record_step(
         self,
         contact_id: str,
         op: str,
@@ -593,7 +611,11 @@ class ContactController(QtCore.QObject):
         *,
         success: Callable[[dict[str, Any]], None],
         failure: Callable[[BaseException], None],
+        any_contact: bool = False,
     ) -> None:
+        """Record one step locally (then it syncs); ``success`` runs if the contact is still
+        in hand (or always, with ``any_contact``: steps on calls on hold)."""
+
         async def write() -> dict[str, Any]:
             store = self.session.store
             record: dict[str, Any] = await self.session.runner.write(
@@ -603,7 +625,7 @@ class ContactController(QtCore.QObject):
 
         def written(record: dict[str, Any]) -> None:
             self.session.wake_sync()
-            if op == "answer" or self._in_hand(contact_id):
+            if any_contact or op == "answer" or self._in_hand(contact_id):
                 success(record)
 
         self.background.run(write(), success=written, failure=failure)
@@ -684,7 +706,9 @@ class ContactController(QtCore.QObject):
         tomorrow = dt.datetime.fromtimestamp(self.clock()).replace(
             hour=10, minute=0, second=0, microsecond=0
         ) + dt.timedelta(days=1)
-        self.pane.promise_due.setDateTime(QtCore.QDateTime(tomorrow))
+        self.pane.promise_due.setDateTime(
+            QtCore.QDateTime.fromMSecsSinceEpoch(int(tomorrow.timestamp() * 1000))
+        )
 
     def _dismiss_refusal(self) -> None:
         mutation_id = self.pane.dismiss_button.property("mutation_id")

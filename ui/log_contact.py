@@ -32,8 +32,9 @@ class LogContactDialog(QtWidgets.QDialog):
         self.caller_name.setPlaceholderText("Name, when it is not a known customer")
         self.caller_address = QtWidgets.QLineEdit()
         self.caller_address.setPlaceholderText("E-mail address, IM handle or phone number")
+        received = (now or dt.datetime.now()).replace(second=0, microsecond=0)
         self.received = QtWidgets.QDateTimeEdit(
-            QtCore.QDateTime((now or dt.datetime.now()).replace(second=0, microsecond=0))
+            QtCore.QDateTime.fromMSecsSinceEpoch(int(received.timestamp() * 1000))
         )
         self.received.setCalendarPopup(True)
         self.received.setDisplayFormat("dd MMM yyyy HH:mm")

@@ -7,10 +7,14 @@ import datetime as dt
 from typing import Any
 
 from agentdesk import __version__
+from agentdesk.domain.errors import ValidationFailed
+from agentdesk.domain.hold import DEFAULT_INTERVAL_S, check_interval
 from ui.background import Background
+from ui.call_control import CallControl
 from ui.contact_pane import ContactController, ContactPane
 from ui.desk_session import DeskSession
 from ui.history_view import HistoryView
+from ui.hold_board import HoldBoardView
 from ui.log_contact import LogContactDialog
 from ui.notifier import Notifier
 from ui.qt import Qt, QtCore, QtGui, QtWidgets
@@ -19,6 +23,15 @@ from ui.search_panel import SearchController, SearchView
 from ui.sheet_controller import SheetController
 from ui.sheet_view import EmptySheet, SheetView
 from ui.sync_status import SyncStatusWidget
+
+
+def saved_interval() -> float:
+    """The site's check-back interval as this desk was set up (30 s unless changed)."""
+    value = QtCore.QSettings().value("check_back_interval_s", DEFAULT_INTERVAL_S)
+    try:
+        return check_interval(value)
+    except ValidationFailed:
+        return DEFAULT_INTERVAL_S
 
 
 def local_zone() -> dt.tzinfo:
@@ -58,6 +71,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.contacts = ContactController(
             self.contact_pane, session, self.background, self.notifier
         )
+        self.hold_view = HoldBoardView()
+        self.calls = CallControl(
+            self.contacts,
+            self.hold_view,
+            session,
+            self.background,
+            self.notifier,
+            interval_s=saved_interval(),
+        )
 
         self.sheet_tabs = QtWidgets.QTabWidget()
         self.sheet_tabs.addTab(self.sheet_view, "Information sheet")
@@ -67,8 +89,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.right.addWidget(self.sheet_tabs)
         left = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.queue_view)
+        left.addWidget(self.hold_view)
         left.addWidget(self.search_view)
-        left.setSizes([330, 520])
+        left.setSizes([240, 250, 360])
         splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.right)
@@ -92,7 +115,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.search.new_requested.connect(self.new_customer)
         self.sheet.opened.connect(self._sheet_opened)
         self.sheet.saved.connect(self._sheet_saved)
-        self.queue.answer_requested.connect(self.contacts.answer)
+        self.queue.answer_requested.connect(self.calls.answer)
+        self.queue.answer_requested.connect(lambda r: self.queue.forget(str(r["id"])))
         self.queue_view.log_button.clicked.connect(self.log_contact)
         self.contacts.open_customer.connect(self.open_customer)
         self.contacts.create_customer.connect(self.new_customer_for_caller)
@@ -130,6 +154,25 @@ class MainWindow(QtWidgets.QMainWindow):
         log_contact = contact_menu.addAction("&Log a contact…")
         log_contact.setShortcut(QtGui.QKeySequence("Ctrl+L"))
         log_contact.triggered.connect(self.log_contact)
+        contact_menu.addSeparator()
+        hold = contact_menu.addAction("&Hold…")
+        hold.setShortcut(QtGui.QKeySequence("Ctrl+H"))
+        hold.triggered.connect(self._hold_menu)
+        resume = contact_menu.addAction("&Resume held call")
+        resume.setShortcut(QtGui.QKeySequence("Ctrl+R"))
+        resume.triggered.connect(lambda: self.calls.resume())
+        next_held = contact_menu.addAction("Ne&xt held call")
+        next_held.setShortcut(QtGui.QKeySequence("Ctrl+J"))
+        next_held.triggered.connect(self.calls.select_next)
+        checked = contact_menu.addAction("&Checked back")
+        checked.setShortcut(QtGui.QKeySequence("Ctrl+K"))
+        checked.triggered.connect(lambda: self.calls.check_back())
+        transfer = contact_menu.addAction("&Transfer…")
+        transfer.setShortcut(QtGui.QKeySequence("Ctrl+T"))
+        transfer.triggered.connect(self.calls.open_transfer)
+        interval = contact_menu.addAction("Check-back &interval…")
+        interval.triggered.connect(self._ask_interval)
+        contact_menu.addSeparator()
         note = contact_menu.addAction("Add &note")
         note.setShortcut(QtGui.QKeySequence("Ctrl+Shift+N"))
         note.triggered.connect(self.contacts.add_note)
@@ -240,6 +283,29 @@ class MainWindow(QtWidgets.QMainWindow):
         dialog.accepted.connect(accepted)
         self._log_dialog = dialog
 
+    def _hold_menu(self) -> None:
+        button = self.contact_pane.hold_button
+        if button.isVisible() and button.isEnabled():
+            button.showMenu()
+
+    def _ask_interval(self) -> None:
+        seconds, ok = QtWidgets.QInputDialog.getInt(
+            self,
+            "Check-back interval",
+            "Check back on callers on hold every (seconds, 30–40):",
+            int(self.calls.board.interval),
+            30,
+            40,
+        )
+        if not ok:
+            return
+        try:
+            self.calls.set_interval(seconds)
+        except ValidationFailed as failed:
+            QtWidgets.QMessageBox.warning(self, "Check-back interval", str(failed))
+            return
+        QtCore.QSettings().setValue("check_back_interval_s", seconds)
+
     def bring_to_front(self) -> None:
         self.showNormal()
         self.raise_()
@@ -257,6 +323,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.search.stop()
         self.queue.stop()
         self.contacts.stop()
+        self.calls.stop()
         self.notifier.hide()
         self.background.cancel_all()
 

@@ -31,6 +31,7 @@ class Notice:
     text: str
     via_tray: bool
     sound: str  # "effect", "bell" or "off"
+    loud: bool = False
 
 
 def sound_enabled() -> bool:
@@ -62,12 +63,15 @@ class Chime:
         effect.setVolume(0.8)
         return effect
 
-    def play(self) -> str:
+    def play(self, *, loud: bool = False) -> str:
         if not sound_enabled():
             return "off"
         if not self._tried:
             self._effect = self._load()
         if self._effect is not None:
+            # Louder, and twice, when something has waited too long.
+            self._effect.setVolume(1.0 if loud else 0.8)
+            self._effect.setLoopCount(2 if loud else 1)
             self._effect.play()
             return "effect"
         QtWidgets.QApplication.beep()
@@ -96,8 +100,8 @@ class Notifier(QtCore.QObject):
             self.tray.activated.connect(lambda _reason: self.activated.emit())
             self.tray.show()
 
-    def notify(self, title: str, text: str, *, sound: bool = True) -> Notice:
-        played = self.chime.play() if sound else "off"
+    def notify(self, title: str, text: str, *, sound: bool = True, loud: bool = False) -> Notice:
+        played = self.chime.play(loud=loud) if sound else "off"
         via_tray = self.tray is not None and self.tray.supportsMessages()
         if via_tray:
             assert self.tray is not None
@@ -108,7 +112,7 @@ class Notifier(QtCore.QObject):
             self.window.statusBar().showMessage(f"{title}: {text}", MESSAGE_MS)
         if not self.window.isActiveWindow():
             QtWidgets.QApplication.alert(self.window)
-        notice = Notice(title, text, via_tray, played)
+        notice = Notice(title, text, via_tray, played, loud)
         self.given.append(notice)
         return notice
 

@@ -171,8 +171,8 @@ class QueueView(QtWidgets.QWidget):
             for item in cells[1:]:
                 item.setData(Qt.ItemDataRole.UserRole + 1, urgency.value)
                 if colours is None:
-                    item.setData(Qt.ItemDataRole.ForegroundRole, None)
-                    item.setData(Qt.ItemDataRole.BackgroundRole, None)
+                    item.setForeground(QtGui.QBrush())  # the table's own colours
+                    item.setBackground(QtGui.QBrush())
                 else:
                     item.setForeground(QtGui.QBrush(QtGui.QColor(colours[0])))
                     item.setBackground(QtGui.QBrush(QtGui.QColor(colours[1])))
@@ -216,6 +216,7 @@ class QueueController(QtCore.QObject):
         self.notifier = notifier
         self.clock = clock
         self.records: dict[str, dict[str, Any]] = {}
+        self.answered: set[str] = set()
         self._loaded_once = False
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(1000)
@@ -236,7 +237,10 @@ class QueueController(QtCore.QObject):
     def _show(self, records: list[dict[str, Any]]) -> None:
         # A call whose hang-up never reached the desk does not ring for ever.
         oldest = self.clock() - STALE_AFTER_S
-        records = [r for r in records if waiting(r).offered_at >= oldest]
+        # A read that began before the answer was saved must not bring the call back.
+        records = [
+            r for r in records if waiting(r).offered_at >= oldest and r["id"] not in self.answered
+        ]
         fresh = [r for r in records if r["id"] not in self.records]
         self.records = {str(r["id"]): r for r in records}
         order = queue_order(waiting(r) for r in records)
@@ -253,6 +257,13 @@ class QueueController(QtCore.QObject):
             f"New {CHANNELS[first.channel].lower()} contact",
             f"{first.caller} · {tier}{more}",
         )
+
+    def forget(self, contact_id: str) -> None:
+        """The contact was just answered here: it leaves the panel at once."""
+        self.answered.add(contact_id)
+        if self.records.pop(contact_id, None) is not None:
+            order = queue_order(waiting(r) for r in self.records.values())
+            self.view.show_contacts(order, self.clock())
 
     def answer_selected(self) -> None:
         contact_id = self.view.selected_id()

@@ -204,6 +204,29 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     await _settle()
     grab(window, "09-screen-pop-unknown-caller")
     window.sheet.dirty = False
+    window.sheet.revert()
+
+    # Several calls at once: three callers on hold, the first of them left too long.
+    clock_now = [time.monotonic()]
+    window.calls.board.clock = lambda: clock_now[0]
+    window.calls.timers.clock = window.calls.board.clock
+    window.contacts.take(None)
+    await ring(server, token)
+    await wait_for(lambda: len(window.queue_view.ids()) >= 3, "new waiting calls")
+    held_reasons = ("check", "find-out", "second-call")
+    for reason in held_reasons:
+        next_id = window.queue_view.ids()[0]
+        window.queue.answer_requested.emit(window.queue.records[next_id])
+        await wait_for(
+            lambda t=next_id: (window.contacts.current or {}).get("id") == t,  # type: ignore[misc]
+            "the answer",
+        )
+        window.calls.hold(reason)
+        clock_now[0] += 24
+    window.calls.timers.refresh()
+    await asyncio.sleep(0.6)
+    await _settle()
+    grab(window, "10-hold-board")
     window.close()
     await session.close()
     return saved

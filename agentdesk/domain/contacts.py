@@ -593,12 +593,19 @@ def _hold_step(
                 "how": None,
                 "check_backs": [],
                 "by": actor.label,
+                "by_user": actor.username,
             }
         )
         out["holds"] = holds
         return out
     if found is None:
         raise ValidationFailed([FieldError("id", "no hold with this id on the contact")])
+    # The agent who put the caller on hold closes the hold, also after a colleague took the
+    # call over.
+    if not (_owned_by(out, actor) or found.get("by_user") == actor.username):
+        raise ContactRefused(
+            [FieldError("owner", f"{out.get('owner_name') or 'another agent'} has this call")]
+        )
     if op == "check_back":
         at = _step_time(fields, "at", now)
         late = _seconds(fields.get("late_s", 0))
@@ -609,7 +616,7 @@ def _hold_step(
         ):
             found["check_backs"] = [
                 *found["check_backs"],
-                {"at": _iso(at), "late_s": round(late, 1)},
+                {"at": _iso(at), "late_s": round(late, 1) + 0.0},
             ]
         out["holds"] = holds
         return out
@@ -681,6 +688,7 @@ def _transfer_step(
             "state": "offered" if mode == "warm" else "blind",
             "answered_at": None,
             "answered_by": "",
+            "answered_by_user": "",
         }
         transfers.append(transfer)
         out["transfers"] = transfers
@@ -689,7 +697,7 @@ def _transfer_step(
     if found is None:
         raise ValidationFailed([FieldError("id", "no transfer with this id on the contact")])
     if found.get("state") not in ("offered", "blind"):
-        if found.get("answered_by") == actor.label:
+        if found.get("answered_by_user") == actor.username:
             return out  # the same answer again
         raise ContactRefused(
             [FieldError("state", f"already {found.get('state')} by {found.get('answered_by')}")]
@@ -697,8 +705,10 @@ def _transfer_step(
     addressed = (found.get("to_user") and found["to_user"] == actor.username) or (
         found.get("to_team") and found["to_team"] == actor.department
     )
-    if not addressed:
+    if not addressed or actor.username == found.get("by_user"):
         raise ContactRefused([FieldError("to", f"this transfer is for {found.get('to_name')}")])
+    if out.get("state") != "answered":
+        raise ContactRefused([FieldError("state", "the call has ended meanwhile")])
     accepted = fields.get("accepted")
     if not isinstance(accepted, bool):
         raise ValidationFailed([FieldError("accepted", "expected true or false")])
@@ -706,6 +716,7 @@ def _transfer_step(
         state="accepted" if accepted else "declined",
         answered_at=_iso(_step_time(fields, "at", now)),
         answered_by=actor.label,
+        answered_by_user=actor.username,
     )
     out["transfers"] = transfers
     if accepted:

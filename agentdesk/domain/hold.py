@@ -32,6 +32,7 @@ HOLD_REASONS: Final[dict[str, str]] = {
     "colleague": "I'll ask a colleague who knows this best. Please hold.",
     "system": "I need to look this up in our system. Please hold.",
     "second-call": "Hello, help desk, please hold.",
+    "another-call": "I need to take another call. Please hold, I will be right back with you.",
 }
 CHECK_BACK_LINE: Final = (
     "Thank you for holding — would you like to keep holding, or shall I call you back?"

@@ -637,6 +637,30 @@ class LocalStore:
             ).all()
         return [p for p in open_promises(rows) if p.get("owner_id") == user_id]
 
+    def transfer_offers_for(self, username: str, department: str) -> list[dict[str, Any]]:
+        """Contacts a colleague offers to hand to this user (or their team), waiting for an
+        answer, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(ContactRow.data)
+                .where(
+                    ContactRow.data["transfers"].as_string() != "[]",
+                    ContactRow.state == "answered",
+                )
+                .order_by(ContactRow.offered_at)
+            ).all()
+        offers = []
+        for record in rows:
+            transfers = record.get("transfers") or []
+            last = transfers[-1] if transfers else None
+            if last is None or last.get("state") != "offered" or last.get("by_user") == username:
+                continue
+            if last.get("to_user") == username or (
+                department and last.get("to_team") == department
+            ):
+                offers.append(dict(record))
+        return offers
+
     def reminded(self) -> set[str]:
         """Promises the desk has already reminded its user of (kept across restarts)."""
         raw = self.meta("reminded")

@@ -472,7 +472,14 @@ def test_every_hold_reason_says_please_hold(reason: str) -> None:
 
 
 def test_the_hold_reasons_are_the_expected_choices() -> None:
-    assert set(HOLD_REASONS) == {"find-out", "check", "colleague", "system", "second-call"}
+    assert set(HOLD_REASONS) == {
+        "find-out",
+        "check",
+        "colleague",
+        "system",
+        "second-call",
+        "another-call",
+    }
 
 
 def test_the_resume_line_thanks_the_caller_for_holding() -> None:

@@ -702,12 +702,6 @@ def test_a_second_team_member_cannot_take_a_transfer_someone_already_took() -> N
     assert record["owner_id"] == "u-siv"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transfer_answer tells 'the same answer again' from another person's by display "
-    "name (answered_by == actor.label), so a second colleague who shares the first one's "
-    "full name is silently accepted as a repeat instead of being refused",
-)
 def test_a_different_person_with_the_same_name_cannot_take_an_answered_transfer() -> None:
     # Given a blind transfer to the second line that Siv Berg (u-siv) took
     record = apply_op(

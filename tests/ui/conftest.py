@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 from keyring.backend import KeyringBackend
 
 from agentdesk.credentials import TokenVault
+from agentdesk.server.db import make_engine, session_factory
+from agentdesk.server.telephony import add_bridge
 from tests.conftest import LiveServer
 from ui.qt import QtWidgets, qasync
 
 T = TypeVar("T")
+Json = dict[str, Any]
 
 
 class MemoryKeyring(KeyringBackend):
@@ -100,3 +105,34 @@ def server_sheet(server: LiveServer, customer_id: str) -> dict[str, Any]:
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
+
+
+@pytest.fixture
+def pbx(sqlite_server: LiveServer) -> Iterator[httpx.Client]:
+    engine = make_engine(sqlite_server.db_url)
+    with session_factory(engine)() as session, session.begin():
+        _bridge, token = add_bridge(session, f"Desk test PBX {uuid.uuid4().hex[:6]}")
+    engine.dispose()
+    with httpx.Client(
+        base_url=sqlite_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
+        yield client
+
+
+def ring(pbx: httpx.Client, number: str, **extra: Any) -> Json:
+    body = {"event": "ringing", "call_id": uuid.uuid4().hex, "from": number, **extra}
+    response = pbx.post("/api/v1/telephony/events", json=body)
+    assert response.status_code == 200, response.text
+    contact: Json = response.json()["contact"]
+    return contact
+
+
+def server_contact(server: LiveServer, contact_id: str) -> Json:
+    with server.http("supervisor") as http:
+        page = http.get("/api/v1/sync/changes", params={"since": 0, "limit": 1000}).json()
+    found: Json = next(c["data"] for c in page["changes"] if c["id"] == contact_id)
+    return found
+
+
+def oslo() -> str:
+    return f"+4722{uuid.uuid4().int % 900000 + 100000}"

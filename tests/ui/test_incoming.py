@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -14,10 +13,8 @@ import pytest
 from agentdesk.credentials import TokenVault
 from agentdesk.domain.contacts import WaitingContact
 from agentdesk.domain.customers import format_phone
-from agentdesk.server.db import make_engine, session_factory
-from agentdesk.server.telephony import add_bridge
 from tests.conftest import LiveServer
-from tests.ui.conftest import add_customers, until
+from tests.ui.conftest import add_customers, oslo, ring, server_contact, until
 from tests.ui.test_desk import _window
 from ui.queue_panel import QueueView
 
@@ -28,37 +25,6 @@ Json = dict[str, Any]
 @pytest.fixture(autouse=True)
 def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENTDESK_SOUND", "off")
-
-
-@pytest.fixture
-def pbx(sqlite_server: LiveServer) -> Iterator[httpx.Client]:
-    engine = make_engine(sqlite_server.db_url)
-    with session_factory(engine)() as session, session.begin():
-        _bridge, token = add_bridge(session, f"Desk test PBX {uuid.uuid4().hex[:6]}")
-    engine.dispose()
-    with httpx.Client(
-        base_url=sqlite_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as client:
-        yield client
-
-
-def ring(pbx: httpx.Client, number: str, **extra: Any) -> Json:
-    body = {"event": "ringing", "call_id": uuid.uuid4().hex, "from": number, **extra}
-    response = pbx.post("/api/v1/telephony/events", json=body)
-    assert response.status_code == 200, response.text
-    contact: Json = response.json()["contact"]
-    return contact
-
-
-def server_contact(server: LiveServer, contact_id: str) -> Json:
-    with server.http("supervisor") as http:
-        page = http.get("/api/v1/sync/changes", params={"since": 0, "limit": 1000}).json()
-    found: Json = next(c["data"] for c in page["changes"] if c["id"] == contact_id)
-    return found
-
-
-def oslo() -> str:
-    return f"+4722{uuid.uuid4().int % 900000 + 100000}"
 
 
 # --- the panel, by the clock ----------------------------------------------------------------
