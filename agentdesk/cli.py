@@ -44,7 +44,11 @@ def cmd_server(args: argparse.Namespace) -> int:
     from agentdesk.server.app import create_app
     from agentdesk.server.config import ServerSettings
 
-    app = create_app(ServerSettings(db_url=args.db))
+    try:
+        settings = ServerSettings(db_url=args.db)
+    except ValueError as exc:  # a setting in the environment is out of range
+        raise CommandError(str(exc)) from None
+    app = create_app(settings)
     print(f"AgentDesk server on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0

@@ -165,6 +165,12 @@ class ChangesPage(BaseModel):
     remaining: int
 
 
+class SitePublic(BaseModel):
+    """Rules the site sets for every desk."""
+
+    check_back_interval_s: float
+
+
 class Directory(BaseModel):
     """Who a call can be handed to: colleagues, and teams (departments)."""
 

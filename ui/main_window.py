@@ -9,6 +9,7 @@ from typing import Any
 from agentdesk import __version__
 from agentdesk.domain.errors import ValidationFailed
 from agentdesk.domain.hold import DEFAULT_INTERVAL_S, check_interval
+from agentdesk.wire import SitePublic
 from ui.background import Background
 from ui.call_control import CallControl
 from ui.contact_pane import ContactController, ContactPane
@@ -126,6 +127,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._caller_sheet_for: str | None = None
         self._build_menus()
         self.queue.refresh()
+        self.background.run(
+            session.client.site(), name="site", success=self._site_rules, failure=lambda _e: None
+        )
 
     def _user_text(self) -> str:
         user = self.session.user
@@ -282,6 +286,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
         dialog.accepted.connect(accepted)
         self._log_dialog = dialog
+
+    def _site_rules(self, site: SitePublic) -> None:
+        """The site's check-back interval, unless this desk was set otherwise."""
+        if QtCore.QSettings().value("check_back_interval_s") is None:
+            self.calls.set_interval(site.check_back_interval_s)
 
     def _hold_menu(self) -> None:
         button = self.contact_pane.hold_button

@@ -20,6 +20,20 @@ def _secret_from_env() -> str:
     return value or secrets.token_urlsafe(48)
 
 
+def _check_back_from_env() -> float:
+    """The site's check-back interval for callers on hold (``AGENTDESK_CHECK_BACK_S``)."""
+    from agentdesk.domain.errors import ValidationFailed
+    from agentdesk.domain.hold import DEFAULT_INTERVAL_S, check_interval
+
+    raw = os.environ.get("AGENTDESK_CHECK_BACK_S", "").strip()
+    if not raw:
+        return DEFAULT_INTERVAL_S
+    try:
+        return check_interval(raw)
+    except ValidationFailed as failed:
+        raise ValueError(f"AGENTDESK_CHECK_BACK_S {failed.errors[0].message}") from None
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """How one server process runs."""
@@ -38,3 +52,5 @@ class ServerSettings:
     default_region: str | None = field(
         default_factory=lambda: os.environ.get("AGENTDESK_DEFAULT_REGION") or None
     )
+    #: Check back on callers on hold every this many seconds (30–40), for every desk.
+    check_back_interval_s: float = field(default_factory=_check_back_from_env)

@@ -18,6 +18,7 @@ from agentdesk.wire import (
     Mutation,
     PushRequest,
     PushResponse,
+    SitePublic,
     TokenPair,
     UserPublic,
 )
@@ -208,6 +209,10 @@ class ApiClient:
             headers={"Content-Type": "application/json"},
         )
         return PushResponse.model_validate(data)
+
+    async def site(self) -> SitePublic:
+        """The site's rules for desks (the check-back interval)."""
+        return SitePublic.model_validate(await self.request("GET", "/api/v1/site"))
 
     async def directory(self) -> Directory:
         """Colleagues and teams a call can be transferred to."""

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agentdesk.server.config import ServerSettings
 from tests.conftest import LiveServer
 from tests.server.conftest import ClientFor, create_sheet, push
 from tests.server.test_telephony import event, oslo_number
@@ -471,3 +472,26 @@ def test_a_declined_transfer_returns_the_call_to_the_agent(
         agent, "d1", [step(call["id"], "wrap_up", {"category": "network", "outcome": "solved"})]
     )
     assert done[0]["status"] == "applied"
+
+
+def test_the_site_tells_desks_its_check_back_interval(client_for: ClientFor) -> None:
+    response = client_for("agent").get("/api/v1/site")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"check_back_interval_s": 30.0}
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", 30.0), ("35", 35.0), ("40", 40.0)])
+def test_the_check_back_interval_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: float
+) -> None:
+    monkeypatch.setenv("AGENTDESK_CHECK_BACK_S", raw)
+    assert ServerSettings(db_url="sqlite://").check_back_interval_s == expected
+
+
+@pytest.mark.parametrize("raw", ["29", "41", "soon"])
+def test_a_check_back_interval_outside_30_to_40_seconds_stops_the_server(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("AGENTDESK_CHECK_BACK_S", raw)
+    with pytest.raises(ValueError, match=r"AGENTDESK_CHECK_BACK_S must be between 30 and 40"):
+        ServerSettings(db_url="sqlite://")
