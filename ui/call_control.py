@@ -78,6 +78,36 @@ class CallControl(QtCore.QObject):
         view.table.itemDoubleClicked.connect(lambda _item: self.resume())
         session.records_changed.connect(self._records_changed)
 
+    def restore(self) -> None:
+        """Callers left on hold when the desk last closed are back on the board, with the
+        time they have been holding; nobody stays on hold unseen."""
+        store = self.session.store
+
+        def put_back(records: list[dict[str, Any]]) -> None:
+            now_wall = dt.datetime.now(dt.UTC)
+            for record in records:
+                open_holds = [h for h in record.get("holds") or [] if h.get("end") is None]
+                contact_id = str(record["id"])
+                if not open_holds or contact_id in self.hold_ids:
+                    continue
+                hold = open_holds[-1]
+                reason = hold.get("reason") if hold.get("reason") in HOLD_REASONS else "check"
+                call = self.board.hold(contact_id, caller_text(record), str(reason))
+                checks = [hold["start"], *(c["at"] for c in hold.get("check_backs") or [])]
+                held_for = (now_wall - dt.datetime.fromisoformat(hold["start"])).total_seconds()
+                since_check = (now_wall - dt.datetime.fromisoformat(checks[-1])).total_seconds()
+                call.held_at -= max(0.0, held_for)
+                call.last_check_at -= max(0.0, since_check)
+                self.hold_ids[contact_id] = str(hold["id"])
+                self.held_records[contact_id] = record
+            self.timers.refresh()
+
+        self.background.run(
+            self.session.runner.read(store.open_contacts_of, self.session.user.id),
+            name="restore-holds",
+            success=put_back,
+        )
+
     # --- hold -----------------------------------------------------------------------------
 
     def hold(self, reason: str) -> None:

@@ -303,6 +303,11 @@ class ContactPane(QtWidgets.QWidget):
             self.recent.addItem("No earlier contacts")
 
 
+def on_hold(record: dict[str, Any]) -> bool:
+    """Whether the record has a hold that has not ended."""
+    return any(h.get("end") is None for h in record.get("holds") or [])
+
+
 def _compact_list(name: str, height: int) -> QtWidgets.QListWidget:
     """A short list whose lines wrap instead of scrolling sideways."""
     widget = QtWidgets.QListWidget()
@@ -754,7 +759,9 @@ class ContactController(QtCore.QObject):
             fresh = [
                 r
                 for r in open_records
-                if (known is None or r["id"] not in known) and r["id"] not in self._taken
+                if (known is None or r["id"] not in known)
+                and r["id"] not in self._taken
+                and not on_hold(r)
             ]
             if fresh:
                 self.take(fresh[0])
@@ -768,8 +775,9 @@ class ContactController(QtCore.QObject):
 
     def _next_open(self) -> None:
         def take(open_records: list[dict[str, Any]]) -> None:
-            if self.current is None and open_records:
-                self.take(open_records[0])
+            waiting = [r for r in open_records if not on_hold(r)]  # held ones are on the board
+            if self.current is None and waiting:
+                self.take(waiting[0])
 
         self.background.run(
             self.session.runner.read(self.session.store.open_contacts_of, self.session.user.id),

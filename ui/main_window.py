@@ -127,6 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._caller_sheet_for: str | None = None
         self._build_menus()
         self.queue.refresh()
+        self.calls.restore()
         self.background.run(
             session.client.site(), name="site", success=self._site_rules, failure=lambda _e: None
         )

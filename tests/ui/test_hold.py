@@ -174,3 +174,23 @@ def test_a_warm_transfer_reaches_the_colleague_who_accepts_it(
         )
 
     run(scenario())
+
+
+def test_a_caller_left_on_hold_is_back_on_the_board_after_the_desk_restarts(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run, pbx: httpx.Client
+) -> None:
+    async def scenario() -> None:
+        window = await _window(sqlite_server, vault)
+        call = ring(pbx, oslo())
+        await _answer(window, call)
+        window.calls.hold("find-out")
+        await until(lambda: window.session.store.outbox_counts().pending == 0, "the push")
+        # When the desk closes with the caller still on hold, and opens again
+        await _close(window)
+        again = await _window(sqlite_server, vault)
+        # Then the caller is on the board (not silently in hand, not forgotten)
+        await until(lambda: again.hold_view.ids() == [call["id"]], "the restored hold")
+        assert again.contacts.current is None
+        assert again.calls.board.held()[0].reason == "find-out"
+
+    run(scenario())
