@@ -121,6 +121,7 @@ class Mutation(BaseModel):
         "resume",
         "transfer",
         "transfer_answer",
+        "withdraw_transfer",
     ]
     base_version: int = Field(ge=0)
     fields: dict[str, Any]

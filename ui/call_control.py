@@ -30,7 +30,7 @@ from ui.contact_pane import ContactController
 from ui.desk_session import DeskSession
 from ui.hold_board import HoldBoardView, HoldTimers
 from ui.notifier import Notifier
-from ui.qt import QtCore, QtWidgets
+from ui.qt import Qt, QtCore, QtWidgets
 from ui.queue_panel import caller_text
 from ui.transfer_dialog import TransferDialog, TransferOfferDialog
 
@@ -125,11 +125,14 @@ class CallControl(QtCore.QObject):
         self._say(HOLD_REASONS[reason])
 
         def refused(error: BaseException) -> None:
-            # The hold could not be recorded (say the call ended meanwhile): take it back.
+            # The hold could not be recorded (say the call ended meanwhile): the call comes
+            # back to hand rather than vanishing from both the hand and the board.
             self.board.hung_up(contact_id)
             self.hold_ids.pop(contact_id, None)
             self.held_records.pop(contact_id, None)
             self.timers.refresh()
+            if self.contacts.current is None:
+                self.contacts.take(record)
             self._refused(error)
 
         self.contacts.record_step(
@@ -186,6 +189,17 @@ class CallControl(QtCore.QObject):
         self.timers.refresh()
         self.contacts.take(record)
         self._say(RESUME_LINE)
+        offered = [t for t in record.get("transfers") or [] if t.get("state") == "offered"]
+        for transfer in offered:
+            # Taken back before the colleague answered: the offer is withdrawn.
+            self.contacts.record_step(
+                target,
+                "withdraw_transfer",
+                {"id": transfer["id"], "at": self._now_iso()},
+                success=lambda _r: None,
+                failure=self._refused,
+                any_contact=True,
+            )
         self.contacts.record_step(
             target,
             "resume",
@@ -200,14 +214,14 @@ class CallControl(QtCore.QObject):
             self.view.select(upcoming.contact_id)
             self.view.table.setFocus()
 
-    def answer(self, record: dict[str, Any]) -> None:
+    def answer(self, record: dict[str, Any], *, failed: Callable[[], None] | None = None) -> None:
         """Answering another call puts the one in hand on hold first."""
         if str(record["id"]) in self.hold_ids:
             self.resume(str(record["id"]))
             return
         if self._switch_away():
             self._say(SECOND_CALL_LINE)
-        self.contacts.answer(record)
+        self.contacts.answer(record, failed=failed)
 
     def _switch_away(self) -> bool:
         current = self.contacts.current
@@ -226,17 +240,22 @@ class CallControl(QtCore.QObject):
         def show(directory: Directory) -> None:
             if self.contacts.current is None or self.contacts.current["id"] != record["id"]:
                 return
+            if self.transfer_dialog is not None and self.transfer_dialog.isVisible():
+                self.transfer_dialog.raise_()
+                return
             dialog = TransferDialog(
                 self.view.window(), directory, record, me=self.session.user.username
             )
-            dialog.accepted.connect(lambda: self.transfer(dialog.fields()))
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.submitted.connect(lambda: self.transfer(dialog.fields(), dialog=dialog))
             self.transfer_dialog = dialog
             dialog.open()
 
         self.background.run(self.session.client.directory(), name="directory", success=show)
 
-    def transfer(self, fields: dict[str, Any]) -> None:
-        """Offer (warm) or hand (blind) the call in hand to a colleague or a team."""
+    def transfer(self, fields: dict[str, Any], *, dialog: TransferDialog | None = None) -> None:
+        """Offer (warm) or hand (blind) the call in hand to a colleague or a team. The dialog
+        stays open (with what was typed) until the step is recorded."""
         record = self.contacts.current
         if record is None:
             return
@@ -244,6 +263,8 @@ class CallControl(QtCore.QObject):
         step = {**fields, "id": str(uuid.uuid4()), "at": self._now_iso()}
 
         def done(saved: dict[str, Any]) -> None:
+            if dialog is not None:
+                dialog.accept()
             if fields.get("mode") == "blind":
                 self.contacts.take(None)
                 self.notifier.notify(
@@ -256,21 +277,37 @@ class CallControl(QtCore.QObject):
                     f"Waiting for {fields['to_name']} to accept…", 8000
                 )
 
-        self.contacts.record_step(contact_id, "transfer", step, success=done, failure=self._refused)
+        def refused(error: BaseException) -> None:
+            if dialog is not None and isinstance(error, ValidationFailed):
+                dialog.show_error("; ".join(f"{e.field}: {e.message}" for e in error.errors))
+                return
+            self._refused(error)
+
+        self.contacts.record_step(contact_id, "transfer", step, success=done, failure=refused)
 
     def _check_offers(self) -> None:
         user = self.session.user
         store = self.session.store
 
         def show(offers: list[dict[str, Any]]) -> None:
+            live = {str(r["transfers"][-1]["id"]) for r in offers}
+            for stale in [d for d in self.offer_dialogs if d.transfer_id not in live]:
+                # Answered by a teammate, or withdrawn: the question is gone.
+                self.offer_dialogs.remove(stale)
+                stale.done(0)
             for record in offers:
                 transfer_id = str(record["transfers"][-1]["id"])
                 if transfer_id in self.offers_shown:
                     continue
                 self.offers_shown.add(transfer_id)
                 dialog = TransferOfferDialog(self.view.window(), record)
-                dialog.accepted.connect(lambda d=dialog: self.answer_offer(d, accepted=True))
-                dialog.rejected.connect(lambda d=dialog: self.answer_offer(d, accepted=False))
+                # Only the buttons answer: closing the window leaves the offer open.
+                dialog.accept_button.clicked.connect(
+                    lambda _=False, d=dialog: self.answer_offer(d, accepted=True)
+                )
+                dialog.decline_button.clicked.connect(
+                    lambda _=False, d=dialog: self.answer_offer(d, accepted=False)
+                )
                 self.offer_dialogs.append(dialog)
                 dialog.open()
                 transfer = record["transfers"][-1]
@@ -289,11 +326,12 @@ class CallControl(QtCore.QObject):
     def answer_offer(self, dialog: TransferOfferDialog, *, accepted: bool) -> None:
         if dialog in self.offer_dialogs:
             self.offer_dialogs.remove(dialog)
-        if accepted:
-            self._switch_away()
+        dialog.done(0)
 
         def done(record: dict[str, Any]) -> None:
             if accepted:
+                # Only now, with the call ours, does the caller in hand go on hold.
+                self._switch_away()
                 self.contacts.take(record)
                 self.contacts.screen_pop(record)
 
@@ -310,6 +348,9 @@ class CallControl(QtCore.QObject):
 
     def _records_changed(self, ids: set[str]) -> None:
         self._check_offers()
+        current = self.contacts.current
+        if current is not None and current["id"] in ids:
+            self._check_hand(str(current["id"]))
         watched = [cid for cid in self.hold_ids if cid in ids]
         if not watched:
             return
@@ -333,6 +374,8 @@ class CallControl(QtCore.QObject):
             if record.get("state") != "answered":
                 self._end_hold(contact_id, "hung up")
                 self.notifier.notify("Caller hung up while on hold", caller_text(record))
+                if self.contacts.current is None:
+                    self.contacts.take(record)  # to wrap it up
             elif last.get("state") == "accepted" and last.get("by_user") == (
                 self.session.user.username
             ):
@@ -350,6 +393,23 @@ class CallControl(QtCore.QObject):
                     f"{last.get('answered_by')} declined the transfer",
                     f"{caller_text(record)} is still on hold with you",
                 )
+
+    def _check_hand(self, contact_id: str) -> None:
+        """A colleague took over the call in hand (a transfer accepted meanwhile)."""
+
+        def check(record: dict[str, Any] | None) -> None:
+            if record is None or not self.contacts.in_hand(contact_id):
+                return
+            owner = record.get("owner_id")
+            if owner and owner != self.session.user.id:
+                self.contacts.take(None)
+                self.notifier.notify(
+                    f"{record.get('owner_name')} has the call now", caller_text(record)
+                )
+
+        self.background.run(
+            self.session.runner.read(self.session.store.contact, contact_id), success=check
+        )
 
     def _end_hold(self, contact_id: str, how: str) -> None:
         if how == "transferred":

@@ -225,15 +225,42 @@ class ContactPane(QtWidgets.QWidget):
         self.transfer_button.setEnabled(in_call)
         self.wrap_button.setEnabled(not wrapped)
 
-    def clear_drafts(self) -> None:
-        """Typed text belongs to the contact it was typed for: a new contact starts clean."""
-        self.note_text.clear()
-        self.promise_text.clear()
-        self.handed_to.clear()
-        self.category.setCurrentIndex(0)
-        self.outcome.setCurrentIndex(0)
+    def drafts(self) -> dict[str, Any]:
+        """What the agent has typed and not yet recorded, for the contact on screen."""
+        return {
+            "note": self.note_text.toPlainText(),
+            "promise": self.promise_text.text(),
+            "due": self.promise_due.dateTime(),
+            "handed_to": self.handed_to.text(),
+            "category": self.category.currentIndex(),
+            "outcome": self.outcome.currentIndex(),
+        }
+
+    def has_drafts(self) -> bool:
+        found = self.drafts()
+        return bool(
+            found["note"].strip()
+            or found["promise"].strip()
+            or found["handed_to"].strip()
+            or found["category"]
+            or found["outcome"]
+        )
+
+    def restore_drafts(self, drafts: dict[str, Any] | None) -> None:
+        """Put back what was typed for a contact (or start clean)."""
+        found = drafts or {}
+        self.note_text.setPlainText(found.get("note", ""))
+        self.promise_text.setText(found.get("promise", ""))
+        if "due" in found:
+            self.promise_due.setDateTime(found["due"])
+        self.handed_to.setText(found.get("handed_to", ""))
+        self.category.setCurrentIndex(found.get("category", 0))
+        self.outcome.setCurrentIndex(found.get("outcome", 0))
         for label in (self.note_error, self.promise_error, self.wrap_error):
             _show_error(label, None)
+
+    def clear_drafts(self) -> None:
+        self.restore_drafts(None)
 
     def show_refusals(self, refusals: list[OutboxIssue]) -> None:
         if not refusals:
@@ -367,6 +394,7 @@ class ContactController(QtCore.QObject):
         self.acw_started: float | None = None
         self._known_open: set[str] | None = None
         self._taken: set[str] = set()  # contacts this desk has had in hand
+        self.drafts: dict[str, dict[str, Any]] = {}  # typed text of contacts not in hand
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self._tick)
@@ -390,15 +418,21 @@ class ContactController(QtCore.QObject):
 
     # --- answering and the screen pop -------------------------------------------------------
 
-    def answer(self, record: dict[str, Any]) -> None:
+    def answer(self, record: dict[str, Any], *, failed: Callable[[], None] | None = None) -> None:
         """Answer a waiting contact: recorded locally at once, then the caller's sheet pops."""
+
+        def refused(error: BaseException) -> None:
+            if failed is not None:
+                failed()
+            self._answer_failed(error)
+
         answered_at = dt.datetime.fromtimestamp(self.clock(), dt.UTC).isoformat()
         self.record_step(
             str(record["id"]),
             "answer",
             {"answered_at": answered_at},
             success=self._answered,
-            failure=self._answer_failed,
+            failure=refused,
         )
 
     def _answered(self, record: dict[str, Any]) -> None:
@@ -464,7 +498,7 @@ class ContactController(QtCore.QObject):
             return record
 
         def linked(record: dict[str, Any]) -> None:
-            if not self._in_hand(contact_id):
+            if not self.in_hand(contact_id):
                 return  # the agent has moved on to another contact meanwhile
             self.pane.pick_box.hide()
             self.take(record)
@@ -480,20 +514,20 @@ class ContactController(QtCore.QObject):
         text = self.pane.note_text.toPlainText()
         if self.current is None:
             return
+        contact_id = str(self.current["id"])
         fields = {"id": str(uuid.uuid4()), "text": text, "at": self._now_iso()}
+        # Sent once: the box empties now, and gets the text back if it is refused.
+        self.pane.note_text.clear()
 
         def done(record: dict[str, Any]) -> None:
-            self.pane.note_text.clear()
             _show_error(self.pane.note_error, None)
             self.take(record)
 
-        self.record_step(
-            str(self.current["id"]),
-            "note",
-            fields,
-            success=done,
-            failure=lambda e: self._refused(self.pane.note_error, e),
-        )
+        def failed(error: BaseException) -> None:
+            self._give_back(contact_id, "note", text)
+            self._refused(self.pane.note_error, error)
+
+        self.record_step(contact_id, "note", fields, success=done, failure=failed)
 
     def add_promise(self) -> None:
         if self.current is None:
@@ -507,19 +541,19 @@ class ContactController(QtCore.QObject):
             "at": self._now_iso(),
         }
 
+        contact_id = str(self.current["id"])
+        self.pane.promise_text.clear()
+
         def done(record: dict[str, Any]) -> None:
-            self.pane.promise_text.clear()
             self._reset_promise_due()
             _show_error(self.pane.promise_error, None)
             self.take(record)
 
-        self.record_step(
-            str(self.current["id"]),
-            "promise",
-            fields,
-            success=done,
-            failure=lambda e: self._refused(self.pane.promise_error, e),
-        )
+        def failed(error: BaseException) -> None:
+            self._give_back(contact_id, "promise", str(fields["text"]))
+            self._refused(self.pane.promise_error, error)
+
+        self.record_step(contact_id, "promise", fields, success=done, failure=failed)
 
     def end(self) -> None:
         if self.current is None:
@@ -630,12 +664,24 @@ class ContactController(QtCore.QObject):
 
         def written(record: dict[str, Any]) -> None:
             self.session.wake_sync()
-            if any_contact or op == "answer" or self._in_hand(contact_id):
+            if any_contact or op == "answer" or self.in_hand(contact_id):
                 success(record)
 
         self.background.run(write(), success=written, failure=failure)
 
-    def _in_hand(self, contact_id: str) -> bool:
+    def _give_back(self, contact_id: str, what: str, text: str) -> None:
+        """A refused note or promise: its text goes back where the agent typed it."""
+        if self.in_hand(contact_id):
+            if what == "note" and not self.pane.note_text.toPlainText().strip():
+                self.pane.note_text.setPlainText(text)
+            elif what == "promise" and not self.pane.promise_text.text().strip():
+                self.pane.promise_text.setText(text)
+            return
+        draft = self.drafts.setdefault(contact_id, {})
+        if not str(draft.get(what, "")).strip():
+            draft[what] = text
+
+    def in_hand(self, contact_id: str) -> bool:
         return self.current is not None and self.current["id"] == contact_id
 
     def _refused(self, label: QtWidgets.QLabel, error: BaseException) -> None:
@@ -647,6 +693,13 @@ class ContactController(QtCore.QObject):
     def take(self, record: dict[str, Any] | None) -> None:
         """Make ``record`` the contact in hand (None: nothing in hand) and redraw."""
         previous = self.current["id"] if self.current else None
+        if previous is not None and (record is None or previous != record["id"]):
+            # Typed text belongs to its contact: kept while the caller is on hold or another
+            # contact is in hand, and back when the contact is.
+            if self.pane.has_drafts():
+                self.drafts[str(previous)] = self.pane.drafts()
+            else:
+                self.drafts.pop(str(previous), None)
         self.current = record
         if record is not None:
             self._taken.add(str(record["id"]))
@@ -661,7 +714,7 @@ class ContactController(QtCore.QObject):
         self.pane.show_contact(record)
         if record is None or previous != record["id"]:
             self.pane.pick_box.hide()
-            self.pane.clear_drafts()
+            self.pane.restore_drafts(self.drafts.pop(str(record["id"]), None) if record else None)
         self._tick()
         self._load_context()
         self.contact_changed.emit(record)
@@ -729,7 +782,7 @@ class ContactController(QtCore.QObject):
             return await self.session.runner.read(store.contact, contact_id)
 
         def dismissed(record: dict[str, Any] | None) -> None:
-            if self._in_hand(contact_id):
+            if self.in_hand(contact_id):
                 self.take(record)
 
         self.background.run(dismiss(), success=dismissed)

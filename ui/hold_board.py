@@ -209,6 +209,10 @@ class HoldTimers(QtCore.QObject):
         held_ids = {c.contact_id for c in self.board.held()}
         for gone in set(self._announced) - held_ids:
             del self._announced[gone]
+        alerting = {a.contact_id for a in alerts}
+        for checked in [cid for cid in self._announced if cid not in alerting]:
+            # Checked back: the next prompt is a new one, with its sound.
+            del self._announced[checked]
         for alert in alerts:
             if alert.level > self._announced.get(alert.contact_id, 0):
                 self._announced[alert.contact_id] = alert.level

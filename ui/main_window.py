@@ -116,8 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.search.new_requested.connect(self.new_customer)
         self.sheet.opened.connect(self._sheet_opened)
         self.sheet.saved.connect(self._sheet_saved)
-        self.queue.answer_requested.connect(self.calls.answer)
-        self.queue.answer_requested.connect(lambda r: self.queue.forget(str(r["id"])))
+        self.queue.answer_requested.connect(self._answer)
         self.queue_view.log_button.clicked.connect(self.log_contact)
         self.contacts.open_customer.connect(self.open_customer)
         self.contacts.create_customer.connect(self.new_customer_for_caller)
@@ -287,6 +286,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
         dialog.accepted.connect(accepted)
         self._log_dialog = dialog
+
+    def _answer(self, record: dict[str, Any]) -> None:
+        contact_id = str(record["id"])
+        self.queue.forget(contact_id)
+        self.calls.answer(record, failed=lambda: self.queue.unforget(contact_id))
 
     def _site_rules(self, site: SitePublic) -> None:
         """The site's check-back interval, unless this desk was set otherwise."""

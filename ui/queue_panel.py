@@ -265,6 +265,11 @@ class QueueController(QtCore.QObject):
             order = queue_order(waiting(r) for r in self.records.values())
             self.view.show_contacts(order, self.clock())
 
+    def unforget(self, contact_id: str) -> None:
+        """Answering it failed: the call is back on the panel at the next refresh."""
+        self.answered.discard(contact_id)
+        self.refresh()
+
     def answer_selected(self) -> None:
         contact_id = self.view.selected_id()
         if contact_id is None and self.view.ids():

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentdesk.domain.customers import format_phone
 from agentdesk.wire import Directory
-from ui.qt import Qt, QtWidgets
+from ui.qt import Qt, QtCore, QtWidgets
 
 
 def announcement_for(record: dict[str, Any]) -> str:
@@ -19,7 +19,13 @@ def announcement_for(record: dict[str, Any]) -> str:
 
 
 class TransferDialog(QtWidgets.QDialog):
-    """Pick a colleague or a team, write the announcement; warm by default."""
+    """Pick a colleague or a team, write the announcement; warm by default.
+
+    Signals:
+        submitted(): the agent pressed Transfer; the dialog closes once the step is recorded.
+    """
+
+    submitted = QtCore.Signal()
 
     def __init__(
         self,
@@ -107,7 +113,8 @@ class TransferDialog(QtWidgets.QDialog):
                 "Announcement: tell the colleague who is calling, what it is about and why them"
             )
             return
-        self.accept()
+        self.error.hide()
+        self.submitted.emit()
 
 
 class TransferOfferDialog(QtWidgets.QDialog):

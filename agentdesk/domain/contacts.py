@@ -203,6 +203,7 @@ OPS: Final[tuple[str, ...]] = (
     "resume",
     "transfer",
     "transfer_answer",
+    "withdraw_transfer",
 )
 HOLD_ENDS: Final[tuple[str, ...]] = ("resumed", "transferred", "hung up")
 TRANSFER_MODES: Final[tuple[str, ...]] = ("warm", "blind")
@@ -540,7 +541,7 @@ def apply_op(
         return out
     if op in ("hold", "check_back", "resume"):
         return _hold_step(out, op, fields, actor, now=now)
-    if op in ("transfer", "transfer_answer"):
+    if op in ("transfer", "transfer_answer", "withdraw_transfer"):
         return _transfer_step(out, op, fields, actor, now=now)
     raise ValidationFailed([FieldError("op", f"choose one of: {', '.join(OPS[1:])}")])
 
@@ -692,10 +693,31 @@ def _transfer_step(
         }
         transfers.append(transfer)
         out["transfers"] = transfers
+        if mode == "blind":
+            # Put straight through: the colleague owns the call from now on (the server
+            # fills in who that is), and nothing stays on hold with this agent.
+            transfer.update(
+                from_owner_id=out.get("owner_id"), from_owner_name=out.get("owner_name")
+            )
+            out.update(owner_id=fields.get("to_user_id") or None, owner_name=transfer["to_name"])
+            _end_open_holds(out, at, "transferred")
         return out
-    # transfer_answer: the colleague (or a member of the team) accepts or declines
     if found is None:
         raise ValidationFailed([FieldError("id", "no transfer with this id on the contact")])
+    if op == "withdraw_transfer":
+        # The agent takes the caller back before the colleague answered.
+        if found.get("by_user") != actor.username and not actor.supervisor:
+            raise ContactRefused([FieldError("owner", "only who offered it can withdraw it")])
+        if found.get("state") == "offered":
+            found.update(state="withdrawn", answered_at=_iso(_step_time(fields, "at", now)))
+            out["transfers"] = transfers
+            return out
+        if found.get("state") == "withdrawn":
+            return out
+        raise ContactRefused(
+            [FieldError("state", f"already {found.get('state')} by {found.get('answered_by')}")]
+        )
+    # transfer_answer: the colleague (or a member of the team) accepts or declines
     if found.get("state") not in ("offered", "blind"):
         if found.get("answered_by_user") == actor.username:
             return out  # the same answer again
@@ -719,10 +741,23 @@ def _transfer_step(
         answered_by_user=actor.username,
     )
     out["transfers"] = transfers
+    if not accepted and found.get("mode") == "blind":
+        # Nobody on the team takes it: it is the first agent's again.
+        out.update(owner_id=found.get("from_owner_id"), owner_name=found.get("from_owner_name"))
     if accepted:
-        # Handed over by name: the colleague who took it owns it from now on.
+        # Handed over by name: the colleague who took it owns it from now on, and the
+        # caller's hold with the first agent is over.
         out.update(owner_id=actor.user_id, owner_name=actor.label)
+        _end_open_holds(out, found["answered_at"], "transferred")
     return out
+
+
+def _end_open_holds(out: dict[str, Any], at: str, how: str) -> None:
+    holds = [dict(h) for h in out.get("holds") or []]
+    for hold in holds:
+        if hold.get("end") is None:
+            hold.update(end=max(at, str(hold["start"])), how=how)
+    out["holds"] = holds
 
 
 def open_promises(

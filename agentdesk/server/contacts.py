@@ -164,6 +164,8 @@ def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation)
     else:
         if contact is None or not contact_visible(viewer, contact):
             raise ContactNotFound(contact_id)
+        if mutation.op == "transfer":
+            fields.update(_transfer_target(session, contact, fields))
         record = apply_op(contact_record(contact), mutation.op, fields, actor, now=now)
         if customer is not None:
             contact.department_id = customer.department_id
@@ -201,3 +203,37 @@ def owner_for_agent(session: Session, agent: str, department_id: int | None) -> 
     if viewer.sees_everything or department_id in (None, viewer.department_id):
         return found
     return None
+
+
+def _transfer_target(session: Session, contact: Contact, fields: dict[str, Any]) -> dict[str, Any]:
+    """Check that whoever a call is handed to can see it; name the colleague's user id."""
+    to_user, to_team = fields.get("to_user"), fields.get("to_team")
+    if isinstance(to_user, str) and to_user.strip():
+        user = session.scalar(
+            select(User).where(User.username == to_user.strip(), User.active.is_(True))
+        )
+        if user is None:
+            raise ValidationFailed([FieldError("to_user", f"no colleague named {to_user!r}")])
+        target = viewer_for(user)
+        if not target.may_write_customers:
+            raise ValidationFailed([FieldError("to_user", "a trainee does not take live calls")])
+        if not contact_visible(target, contact):
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "to_user",
+                        f"{user.full_name} works in another department and cannot see this "
+                        "caller: choose a colleague of the caller's department or a supervisor",
+                    )
+                ]
+            )
+        return {"to_user_id": user.id}
+    if isinstance(to_team, str) and to_team.strip():
+        department = session.scalar(select(Department).where(Department.name == to_team.strip()))
+        if department is None:
+            raise ValidationFailed([FieldError("to_team", f"no team named {to_team!r}")])
+        if contact.department_id not in (None, department.id):
+            raise ValidationFailed(
+                [FieldError("to_team", f"team {department.name} cannot see this caller")]
+            )
+    return {}

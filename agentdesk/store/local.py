@@ -653,7 +653,12 @@ class LocalStore:
         for record in rows:
             transfers = record.get("transfers") or []
             last = transfers[-1] if transfers else None
-            if last is None or last.get("state") != "offered" or last.get("by_user") == username:
+            if last is None or last.get("by_user") == username:
+                continue
+            waiting = last.get("state") == "offered" or (
+                last.get("state") == "blind" and last.get("to_team") and not record.get("owner_id")
+            )
+            if not waiting:
                 continue
             if last.get("to_user") == username or (
                 department and last.get("to_team") == department

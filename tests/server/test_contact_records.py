@@ -495,3 +495,50 @@ def test_a_check_back_interval_outside_30_to_40_seconds_stops_the_server(
     monkeypatch.setenv("AGENTDESK_CHECK_BACK_S", raw)
     with pytest.raises(ValueError, match=r"AGENTDESK_CHECK_BACK_S must be between 30 and 40"):
         ServerSettings(db_url="sqlite://")
+
+
+def test_a_call_cannot_be_handed_to_a_colleague_who_cannot_see_it(
+    client_for: ClientFor, ringing: Callable[[str], Json], customer_factory: Callable[..., Json]
+) -> None:
+    e164, _ = oslo_number()
+    create_sheet(
+        client_for("supervisor"),
+        customer_factory(phones=[{"label": "office", "number": e164}], department="North"),
+    )
+    call = ringing(e164)
+    results = push(
+        client_for("agent"),
+        "d1",
+        [
+            step(call["id"], "answer", {}),
+            step(
+                call["id"],
+                "transfer",
+                {"id": "t9", "to_user": "agent.south", "mode": "warm", "announcement": "VPN"},
+            ),
+        ],
+    )
+    assert results[1]["status"] == "rejected"
+    assert results[1]["errors"][0]["field"] == "to_user"
+    assert "another department" in results[1]["errors"][0]["message"]
+
+
+def test_a_blind_transfer_hands_the_call_to_the_colleague_at_once(
+    client_for: ClientFor, ringing: Callable[[str], Json]
+) -> None:
+    call = ringing(oslo_number()[0])
+    results = push(
+        client_for("agent"),
+        "d1",
+        [
+            step(call["id"], "answer", {}),
+            step(call["id"], "hold", {"id": "h1", "reason": "colleague"}),
+            step(call["id"], "transfer", {"id": "t8", "to_user": "engineer", "mode": "blind"}),
+        ],
+    )
+    record = results[-1]["record"]
+    assert record["transfers"][0]["state"] == "blind"
+    assert record["owner_name"] == "engineer"
+    me = client_for("engineer").get("/api/v1/auth/me").json()
+    assert record["owner_id"] == me["id"]
+    assert record["holds"][0]["how"] == "transferred"

@@ -194,3 +194,35 @@ def test_a_caller_left_on_hold_is_back_on_the_board_after_the_desk_restarts(
         assert again.calls.board.held()[0].reason == "find-out"
 
     run(scenario())
+
+
+def test_what_was_typed_waits_with_the_held_caller_and_prompts_sound_again_after_a_check_back(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run, pbx: httpx.Client
+) -> None:
+    async def scenario() -> None:
+        window = await _window(sqlite_server, vault)
+        clock = _fake_clock(window)
+        first, second = ring(pbx, oslo()), ring(pbx, oslo())
+        await _answer(window, first)
+        pane = window.contact_pane
+        # Given a half-written note for the first caller
+        pane.note_text.setPlainText("Skjermen flimrer etter oppdatering")
+        # When a second call is answered (the first goes on hold) and the first resumed
+        await _answer(window, second)
+        assert pane.note_text.toPlainText() == ""  # the second caller's pane starts clean
+        assert window.hold_view.ids() == [first["id"]]
+        # Then every check-back prompt is announced, also after the agent checked back
+        clock.now += 30
+        window.calls.timers.refresh()
+        window.calls.check_back(first["id"])
+        clock.now += 30
+        window.calls.timers.refresh()
+        prompts = [n for n in window.notifier.given if n.title.startswith("Check back")]
+        assert len(prompts) == 2
+        window.calls.resume(first["id"])
+        await until(
+            lambda: (window.contacts.current or {}).get("id") == first["id"], "the first caller"
+        )
+        assert pane.note_text.toPlainText() == "Skjermen flimrer etter oppdatering"
+
+    run(scenario())
