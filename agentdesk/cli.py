@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import importlib
+import json
 import logging
 import os
 import sys
@@ -271,6 +272,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --- parser -------------------------------------------------------------------------------
 
 
+def cmd_coach(args: argparse.Namespace) -> int:
+    from agentdesk.domain.coach import RULES_DIR, CoachRulesError, language_of, load_coach
+
+    try:
+        lang = language_of(args.lang)
+        coach = load_coach(lang, Path(args.rules) if args.rules else RULES_DIR)
+    except (ValueError, CoachRulesError) as exc:
+        raise CommandError(str(exc)) from None
+    text = sys.stdin.read()
+    findings = [f.as_json() for f in coach.findings(text)]
+    print(json.dumps(findings, ensure_ascii=False, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentdesk", description="AgentDesk: the help-desk workspace and its server."
@@ -379,6 +394,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", help="only this department's sheets")
     db_option(p)
     p.set_defaults(func=cmd_profiles_export)
+
+    p = sub.add_parser(
+        "coach",
+        help="find weak phrasing in text read from standard input (JSON findings on stdout)",
+    )
+    p.add_argument("--lang", required=True, help="en, zh (zh_CN) or nb")
+    p.add_argument("--rules", help="folder of rule files (default: scripts_library/coach)")
+    p.set_defaults(func=cmd_coach)
     return parser
 
 

@@ -320,3 +320,13 @@ def customer_factory() -> Callable[..., dict[str, object]]:
         return data
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the measured phrase-coach accuracy, so every run shows it."""
+    from tests.domain.test_coach import ACCURACY
+
+    if ACCURACY:
+        terminalreporter.section("phrase coach accuracy")
+        for lang, figure in sorted(ACCURACY.items()):
+            terminalreporter.write_line(f"{lang}: {figure}")
