@@ -22,12 +22,15 @@ from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.store.local import OutboxIssue
 from ui import theme
 from ui.background import Background
+from ui.coach_edit import CoachedEdit
 from ui.desk_session import DeskSession
 from ui.notifier import Notifier
 from ui.qt import Qt, QtCore, QtWidgets
 from ui.queue_panel import caller_text, clock_text
 
 Clock = Callable[[], float]
+#: Open promises, recent contacts, refused steps, and the customer's language.
+ContextLoad = tuple[list[dict[str, Any]], list[dict[str, Any]], list[OutboxIssue], str]
 REMINDER_CHECK_MS = 20_000
 
 
@@ -107,7 +110,9 @@ class ContactPane(QtWidgets.QWidget):
 
         self.notes = _compact_list("notes", 120)
         self.note_text = QtWidgets.QPlainTextEdit()
+        self.note_text.setObjectName("note-text")
         self.note_text.setPlaceholderText("What the caller said, what you did (notes are kept)")
+        self.note_coach = CoachedEdit(self.note_text)
         self.note_text.setFixedHeight(60)
         self.note_error = _error_label()
         self.note_button = QtWidgets.QPushButton("Add note")
@@ -727,20 +732,22 @@ class ContactController(QtCore.QObject):
         contact_id = str(record["id"])
         customer_id = record.get("customer_id")
 
-        async def load() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[OutboxIssue]]:
+        async def load() -> ContextLoad:
             store = self.session.store
             refusals = await self.session.runner.read(store.contact_refusals, contact_id)
             if not customer_id:
-                return [], [], refusals
+                return [], [], refusals, "en"
             recent = await self.session.runner.read(store.contacts_of, str(customer_id))
-            return open_promises(recent), recent, refusals
+            customer = await self.session.runner.read(store.customer, str(customer_id))
+            language = customer.language if customer is not None else "en"
+            return open_promises(recent), recent, refusals, language
 
-        def show(
-            loaded: tuple[list[dict[str, Any]], list[dict[str, Any]], list[OutboxIssue]],
-        ) -> None:
-            promises, recent, refusals = loaded
+        def show(loaded: ContextLoad) -> None:
+            promises, recent, refusals, language = loaded
             self.pane.show_customer_context(promises, recent, contact_id)
             self.pane.show_refusals(refusals)
+            # The coach reads notes in the customer's language.
+            self.pane.note_coach.set_language(language)
 
         self.background.run(load(), name="contact-context", success=show)
 

@@ -173,9 +173,14 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     await wait_for(lambda: (window.contacts.current or {}).get("state") == "ended", "the end")
     window.contacts.clock = lambda: time.time() + 47  # some after-call work has passed
     window.contacts.pane.category.setCurrentIndex(3)
+    # A note being typed: the phrase coach underlines the weak phrasing (Norwegian caller).
+    window.contacts.pane.note_text.setPlainText(
+        "Vent litt, jeg vet ikke ennå om tokenet er synkronisert."
+    )
     await asyncio.sleep(1.1)
     await _settle()
     grab(window, "07-screen-pop-known-caller")
+    window.contacts.pane.note_text.clear()
     assert first == (window.contacts.current or {}).get("id")
     window.contacts.clock = time.time
     window.contacts.pane.outcome.setCurrentIndex(2)

@@ -7,6 +7,7 @@ from typing import Any
 
 from agentdesk.domain.customers import format_phone
 from agentdesk.wire import Directory
+from ui.coach_edit import CoachedEdit
 from ui.qt import Qt, QtCore, QtWidgets
 
 
@@ -49,6 +50,7 @@ class TransferDialog(QtWidgets.QDialog):
             self.target.addItem(f"Team: {team}", ("team", team))
         self.announcement = QtWidgets.QPlainTextEdit(announcement_for(record))
         self.announcement.setObjectName("announcement")
+        self.coach = CoachedEdit(self.announcement)
         self.warm = QtWidgets.QRadioButton("Warm: announce first; the colleague accepts")
         self.blind = QtWidgets.QRadioButton("Blind: put the caller straight through")
         self.warm.setChecked(True)
