@@ -272,6 +272,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --- parser -------------------------------------------------------------------------------
 
 
+def cmd_scripts_check(args: argparse.Namespace) -> int:
+    from agentdesk.domain.coach import check_rules
+    from agentdesk.domain.scripts import LIBRARY, ScriptError, load_library, load_script
+
+    target = Path(args.path) if args.path else LIBRARY
+    problems: list[str] = []
+    checked = 0
+    if target.is_file():
+        try:
+            load_script(target)
+            checked = 1
+        except ScriptError as exc:
+            problems.append(str(exc))
+    elif target.is_dir():
+        library = load_library(target)
+        problems += library.problems
+        checked = len(library.scripts) + len(library.problems)
+        rules = sorted((target / "coach").glob("*.yaml"))
+        problems += check_rules(rules)
+        checked += len(rules)
+    else:
+        raise CommandError(f"{target}: no such file or folder")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{checked} files checked, {len(problems)} with errors")
+    return 1 if problems else 0
+
+
 def cmd_coach(args: argparse.Namespace) -> int:
     from agentdesk.domain.coach import RULES_DIR, CoachRulesError, language_of, load_coach
 
@@ -394,6 +422,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", help="only this department's sheets")
     db_option(p)
     p.set_defaults(func=cmd_profiles_export)
+
+    scripts = sub.add_parser("scripts", help="the call scripts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = scripts.add_parser(
+        "check", help="validate the script library (and coach rules); errors name file and line"
+    )
+    p.add_argument("path", nargs="?", help="a script file or a library folder")
+    p.set_defaults(func=cmd_scripts_check)
 
     p = sub.add_parser(
         "coach",

@@ -53,6 +53,17 @@ def test_the_coach_is_right_on_at_least_95_percent_of_the_labelled_corpus(lang: 
     assert accuracy >= 0.95, "\n".join(f"{'missed' if f else 'flagged'}: {t}" for f, t in wrong)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh", "nb"])
+def test_the_coach_generalises_to_sentences_written_after_its_rules(lang: str) -> None:
+    """A held-out set, written without seeing the rules and never used to tune them."""
+    rows = corpus(f"heldout/{lang}")
+    coach = load_coach(lang)
+    wrong = [(flag, text) for flag, text in rows if bool(coach.findings(text)) != flag]
+    accuracy = 1 - len(wrong) / len(rows)
+    ACCURACY[f"{lang} (held out)"] = f"{accuracy:.1%} of {len(rows)} sentences"
+    assert accuracy >= 0.9, "\n".join(f"{'missed' if f else 'flagged'}: {t}" for f, t in wrong)
+
+
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
