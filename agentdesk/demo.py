@@ -101,7 +101,8 @@ def _die_with_parent() -> None:
 def server_process(db_url: str, port: int, *, timeout: float = 30.0) -> Iterator[str]:
     """Run ``agentdesk server`` as a child process until the block ends; yields its URL."""
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    # The demo help desk has a name to say in the greeting (a real site sets its own).
+    env = {"AGENTDESK_ORGANISATION": "Nordlys IT", **os.environ, "PYTHONIOENCODING": "utf-8"}
     proc = subprocess.Popen(
         [*_program(), "server", "--db", db_url, "--port", str(port)],
         env=env,

@@ -170,6 +170,7 @@ class SitePublic(BaseModel):
     """Rules the site sets for every desk."""
 
     check_back_interval_s: float
+    organisation: str = ""
 
 
 class Directory(BaseModel):

@@ -188,6 +188,9 @@ class CallControl(QtCore.QObject):
         record = self.held_records.pop(target)
         self.timers.refresh()
         self.contacts.take(record)
+        if record.get("customer_id"):
+            # Back with this caller: their sheet is in front again.
+            self.contacts.open_customer.emit(str(record["customer_id"]))
         self._say(RESUME_LINE)
         offered = [t for t in record.get("transfers") or [] if t.get("state") == "offered"]
         for transfer in offered:

@@ -379,6 +379,7 @@ class ContactController(QtCore.QObject):
     open_customer = QtCore.Signal(str)
     create_customer = QtCore.Signal(str)
     contact_changed = QtCore.Signal(object)
+    language_known = QtCore.Signal(str, str)
 
     def __init__(
         self,
@@ -400,6 +401,8 @@ class ContactController(QtCore.QObject):
         self._known_open: set[str] | None = None
         self._taken: set[str] = set()  # contacts this desk has had in hand
         self.drafts: dict[str, dict[str, Any]] = {}  # typed text of contacts not in hand
+        #: What the script panel recorded for a contact (set by the main window).
+        self.adherence_for: Callable[[str], dict[str, Any] | None] = lambda _id: None
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self._tick)
@@ -577,13 +580,16 @@ class ContactController(QtCore.QObject):
     def wrap_up(self) -> None:
         if self.current is None:
             return
-        fields = {
+        fields: dict[str, Any] = {
             "category": self.pane.category.currentData() or "",
             "outcome": self.pane.outcome.currentData() or "",
             "handed_to": self.pane.handed_to.text(),
             "wrapped_at": self._now_iso(),
             "acw_s": round(self.acw_seconds(), 1),
         }
+        adherence = self.adherence_for(str(self.current["id"]))
+        if adherence is not None:
+            fields["script"] = adherence
 
         def done(record: dict[str, Any]) -> None:
             _show_error(self.pane.wrap_error, None)
@@ -746,8 +752,10 @@ class ContactController(QtCore.QObject):
             promises, recent, refusals, language = loaded
             self.pane.show_customer_context(promises, recent, contact_id)
             self.pane.show_refusals(refusals)
-            # The coach reads notes in the customer's language.
+            # The coach reads notes in the customer's language; the script follows it too.
             self.pane.note_coach.set_language(language)
+            if customer_id:
+                self.language_known.emit(contact_id, language)
 
         self.background.run(load(), name="contact-context", success=show)
 

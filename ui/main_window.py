@@ -20,6 +20,7 @@ from ui.log_contact import LogContactDialog
 from ui.notifier import Notifier
 from ui.qt import Qt, QtCore, QtGui, QtWidgets
 from ui.queue_panel import QueueController, QueueView
+from ui.script_panel import ScriptController, ScriptPanel
 from ui.search_panel import SearchController, SearchView
 from ui.sheet_controller import SheetController
 from ui.sheet_view import EmptySheet, SheetView
@@ -82,6 +83,15 @@ class MainWindow(QtWidgets.QMainWindow):
             interval_s=saved_interval(),
         )
 
+        self.script_panel = ScriptPanel()
+        self.scripts = ScriptController(
+            self.script_panel,
+            agent_full_name=session.user.full_name,
+            organisation=session.user.department or "",
+        )
+        self.contacts.adherence_for = self.scripts.adherence
+        self.contacts.contact_changed.connect(self.scripts.follow)
+        self.contacts.language_known.connect(self.scripts.set_language)
         self.sheet_tabs = QtWidgets.QTabWidget()
         self.sheet_tabs.addTab(self.sheet_view, "Information sheet")
         self.sheet_tabs.addTab(self.history_view, "Contact history")
@@ -94,8 +104,12 @@ class MainWindow(QtWidgets.QMainWindow):
         left.addWidget(self.search_view)
         left.setSizes([240, 250, 360])
         splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        middle = QtWidgets.QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(self.right)
+        middle.addWidget(self.script_panel)
+        middle.setSizes([560, 300])
         splitter.addWidget(left)
-        splitter.addWidget(self.right)
+        splitter.addWidget(middle)
         splitter.addWidget(self.contact_pane)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 5)
@@ -294,6 +308,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _site_rules(self, site: SitePublic) -> None:
         """The site's check-back interval, unless this desk was set otherwise."""
+        if site.organisation:
+            self.scripts.organisation = site.organisation
+            self.scripts.refresh()
         if QtCore.QSettings().value("check_back_interval_s") is None:
             self.calls.set_interval(site.check_back_interval_s)
 

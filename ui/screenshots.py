@@ -232,6 +232,20 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     await asyncio.sleep(0.6)
     await _settle()
     grab(window, "10-hold-board")
+
+    # The script panel follows the caller's language: 王伟 (zh_CN) back from hold.
+    wang = next(c.contact_id for c in window.calls.board.held() if "王" in c.caller)
+    window.calls.confirm_out_of_order = lambda _first, _chosen: True
+    window.calls.resume(wang)
+    await wait_for(lambda: window.script_panel.language.currentData() == "zh", "the script")
+    window.script_panel.next_button.click()
+    window.script_panel.next_button.click()
+    await _settle()
+    grab(window, "11-script-panel-chinese")
+    window.script_panel.language.setCurrentIndex(window.script_panel.language.findData("en"))
+    window.script_panel.next_button.click()
+    await _settle()
+    grab(window, "12-script-panel-english")
     window.close()
     await session.close()
     return saved

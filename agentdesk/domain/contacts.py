@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -467,8 +468,13 @@ def apply_op(
         if acw is None or acw > MAX_ACW_S:
             errors.append(FieldError("acw_s", "expected seconds of after-call work (0 to 86400)"))
             acw = 0
+        script = fields.get("script")
+        if script is not None and not _valid_adherence(script):
+            errors.append(FieldError("script", "expected the script's adherence record"))
         if errors:
             raise ValidationFailed(errors)
+        if script is not None:
+            out["script"] = script
         out["wrap_up"] = {
             "category": category,
             "outcome": outcome,
@@ -544,6 +550,17 @@ def apply_op(
     if op in ("transfer", "transfer_answer", "withdraw_transfer"):
         return _transfer_step(out, op, fields, actor, now=now)
     raise ValidationFailed([FieldError("op", f"choose one of: {', '.join(OPS[1:])}")])
+
+
+def _valid_adherence(value: Any) -> bool:
+    """A script adherence record as the desk makes it (see ScriptRun.adherence), kept small."""
+    if not isinstance(value, Mapping):
+        return False
+    if not isinstance(value.get("script"), str) or not isinstance(value.get("path"), list):
+        return False
+    if not all(isinstance(step, str) for step in value["path"]) or len(value["path"]) > 200:
+        return False
+    return len(json.dumps(value, ensure_ascii=False)) <= 20_000
 
 
 def _seconds(value: Any) -> float | None:

@@ -312,6 +312,7 @@ class ScriptRun:
     current: str = ""
     path: list[str] = field(default_factory=list)
     ticked: dict[str, set[str]] = field(default_factory=dict)
+    events: set[str] = field(default_factory=set)  # what has happened on the desk so far
 
     def __post_init__(self) -> None:
         if not self.current:
@@ -332,6 +333,11 @@ class ScriptRun:
             raise KeyError(step_id)
         self.current = step_id
         self.path.append(step_id)
+        for item in self.step.checklist:
+            # What already happened ticks the new step's items too (the caller was named
+            # before the name step came up).
+            if item.auto in self.events:
+                self.tick(item.id)
         return self.step
 
     def advance(self) -> Step | None:
@@ -349,6 +355,7 @@ class ScriptRun:
 
     def happened(self, event: str) -> list[tuple[str, str]]:
         """Tick every item, on the steps shown so far, that ticks itself on ``event``."""
+        self.events.add(event)
         ticked = []
         for step_id in dict.fromkeys(self.path):
             for item in self.script.step(step_id).checklist:

@@ -52,5 +52,9 @@ class ServerSettings:
     default_region: str | None = field(
         default_factory=lambda: os.environ.get("AGENTDESK_DEFAULT_REGION") or None
     )
+    #: The help desk's own name, as agents say it in the greeting.
+    organisation: str = field(
+        default_factory=lambda: os.environ.get("AGENTDESK_ORGANISATION", "").strip()
+    )
     #: Check back on callers on hold every this many seconds (30–40), for every desk.
     check_back_interval_s: float = field(default_factory=_check_back_from_env)

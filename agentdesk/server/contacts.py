@@ -38,6 +38,7 @@ DATA_KEYS = (
     "wrap_up",
     "holds",
     "transfers",
+    "script",
 )
 
 
@@ -83,6 +84,7 @@ def contact_record(contact: Contact) -> dict[str, Any]:
         "wrap_up": data.get("wrap_up"),
         "holds": list(data.get("holds", [])),
         "transfers": list(data.get("transfers", [])),
+        "script": data.get("script"),
     }
 
 

@@ -477,7 +477,7 @@ def test_a_declined_transfer_returns_the_call_to_the_agent(
 def test_the_site_tells_desks_its_check_back_interval(client_for: ClientFor) -> None:
     response = client_for("agent").get("/api/v1/site")
     assert response.status_code == 200, response.text
-    assert response.json() == {"check_back_interval_s": 30.0}
+    assert response.json() == {"check_back_interval_s": 30.0, "organisation": ""}
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("", 30.0), ("35", 35.0), ("40", 40.0)])

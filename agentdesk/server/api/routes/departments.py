@@ -28,4 +28,7 @@ def list_directory(session: SessionDep, viewer: ViewerDep) -> Directory:
 @directory_router.get("/site", response_model=SitePublic)
 def site(settings: SettingsDep, viewer: ViewerDep) -> SitePublic:
     """The site's rules for desks: how often to check back on callers on hold."""
-    return SitePublic(check_back_interval_s=settings.check_back_interval_s)
+    return SitePublic(
+        check_back_interval_s=settings.check_back_interval_s,
+        organisation=settings.organisation,
+    )
