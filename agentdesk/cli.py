@@ -300,6 +300,25 @@ def cmd_scripts_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_scripts_publish(args: argparse.Namespace) -> int:
+    from agentdesk.domain.scripts import ScriptError
+    from agentdesk.server.scripts import publish
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot be read: {exc.strerror}") from None
+    sessions = _open_db(args.db)
+    try:
+        with sessions() as session, session.begin():
+            row = publish(session, path, text, by=os.environ.get("USER", ""))
+            print(f"published {row.script_id} ({row.language}) version {row.version}")
+    except ScriptError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
 def cmd_coach(args: argparse.Namespace) -> int:
     from agentdesk.domain.coach import RULES_DIR, CoachRulesError, language_of, load_coach
 
@@ -431,6 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", nargs="?", help="a script file or a library folder")
     p.set_defaults(func=cmd_scripts_check)
+    p = scripts.add_parser(
+        "publish", help="publish a new version of a script to every desk (checked first)"
+    )
+    p.add_argument("file")
+    db_option(p)
+    p.set_defaults(func=cmd_scripts_publish)
 
     p = sub.add_parser(
         "coach",

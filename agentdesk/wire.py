@@ -178,3 +178,13 @@ class Directory(BaseModel):
 
     users: list[UserPublic]
     teams: list[str]
+
+
+class ScriptPublic(BaseModel):
+    """The newest published version of one call script in one language (YAML text)."""
+
+    id: str
+    language: str
+    version: int
+    text: str
+    published_at: str

@@ -351,3 +351,31 @@ def test_export_and_reimport_into_an_empty_database_gives_identical_sheets(
     assert without_device_ids(second_sheets) == without_device_ids(first_sheets)
     demo_by_id = {s.id: s for s in without_device_ids(read_profiles(DEMO_JSON))}
     assert without_device_ids(second_sheets) == [demo_by_id[s.id] for s in second_sheets]
+
+
+def test_a_supervisor_publishes_a_script_that_desks_receive(tmp_path: Path) -> None:
+    from agentdesk.server.db import make_engine, migrate, session_factory
+    from agentdesk.server.scripts import newest
+
+    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    migrate(make_engine(db))
+    english = Path(__file__).resolve().parent.parent / "scripts_library" / "en" / "call.yaml"
+    text = english.read_text(encoding="utf-8").replace("version: 1", "version: 2")
+    newer = tmp_path / "call.yaml"
+    newer.write_text(text, encoding="utf-8")
+
+    done = agentdesk("scripts", "publish", str(newer), "--db", db)
+    again = agentdesk("scripts", "publish", str(newer), "--db", db)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        text.replace("version: 2", "version: 3").replace("next: name", "next: nowhere"), "utf-8"
+    )
+    refused = agentdesk("scripts", "publish", str(broken), "--db", db)
+
+    assert done.returncode == 0 and "published call (en) version 2" in done.stdout
+    assert again.returncode == 2 and "raise 'version' above 2" in again.stderr
+    assert refused.returncode == 2 and "leads to 'nowhere'" in refused.stderr
+    engine = make_engine(db)
+    with session_factory(engine)() as session:
+        found = newest(session)
+    assert [(s.id, s.language, s.version) for s in found] == [("call", "en", 2)]

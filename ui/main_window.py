@@ -4,11 +4,13 @@ and its contact history in the middle, the contact in hand on the right."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from agentdesk import __version__
 from agentdesk.domain.errors import ValidationFailed
 from agentdesk.domain.hold import DEFAULT_INTERVAL_S, check_interval
+from agentdesk.sync.client import Offline, ServerTrouble
 from agentdesk.wire import SitePublic
 from ui.background import Background
 from ui.call_control import CallControl
@@ -141,6 +143,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_menus()
         self.queue.refresh()
         self.calls.restore()
+        self.background.run(self._published_scripts(), name="scripts")
         self.background.run(
             session.client.site(), name="site", success=self._site_rules, failure=lambda _e: None
         )
@@ -300,6 +303,20 @@ class MainWindow(QtWidgets.QMainWindow):
 
         dialog.accepted.connect(accepted)
         self._log_dialog = dialog
+
+    async def _published_scripts(self) -> None:
+        """Scripts a supervisor published override the desk's own copies; the last ones
+        fetched are kept in the local store for working offline."""
+        store = self.session.store
+        try:
+            published = [s.model_dump() for s in await self.session.client.scripts()]
+            await self.session.runner.write(store.set_meta, "scripts", json.dumps(published))
+        except (Offline, ServerTrouble):
+            cached = await self.session.runner.read(store.meta, "scripts")
+            published = json.loads(cached) if cached else []
+        taken = self.scripts.library.take_published(published)
+        if taken:
+            self.scripts.refresh()
 
     def _answer(self, record: dict[str, Any]) -> None:
         contact_id = str(record["id"])

@@ -267,6 +267,25 @@ class Library:
     scripts: dict[tuple[str, str], Script] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
+    def take_published(self, published: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Use published scripts (``{"id", "language", "version", "text"}``) that are newer
+        than the ones at hand; returns ``id/lang vN`` for each taken. A broken one is
+        reported in ``problems`` and skipped."""
+        taken = []
+        for item in published:
+            path = Path(f"published/{item.get('language')}/{item.get('id')}.yaml")
+            try:
+                script = parse_script(path, str(item.get("text", "")))
+            except ScriptError as exc:
+                self.problems.append(str(exc))
+                continue
+            key = (script.id, script.language)
+            known = self.scripts.get(key)
+            if known is None or script.version > known.version:
+                self.scripts[key] = script
+                taken.append(f"{script.id}/{script.language} v{script.version}")
+        return taken
+
     def get(self, script_id: str, language: str) -> Script | None:
         lang = language_of(language) if language else "en"
         return self.scripts.get((script_id, lang)) or self.scripts.get((script_id, "en"))

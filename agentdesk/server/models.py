@@ -192,3 +192,18 @@ class Event(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PublishedScript(Base):
+    """A call script a supervisor published; desks take the newest version of each."""
+
+    __tablename__ = "scripts"
+    __table_args__ = (UniqueConstraint("script_id", "language", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    script_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(64), default="")

@@ -18,6 +18,7 @@ from agentdesk.wire import (
     Mutation,
     PushRequest,
     PushResponse,
+    ScriptPublic,
     SitePublic,
     TokenPair,
     UserPublic,
@@ -209,6 +210,11 @@ class ApiClient:
             headers={"Content-Type": "application/json"},
         )
         return PushResponse.model_validate(data)
+
+    async def scripts(self) -> list[ScriptPublic]:
+        """The newest published call scripts."""
+        data = await self.request("GET", "/api/v1/scripts")
+        return [ScriptPublic.model_validate(item) for item in data]
 
     async def site(self) -> SitePublic:
         """The site's rules for desks (the check-back interval)."""

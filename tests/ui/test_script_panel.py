@@ -125,3 +125,39 @@ def test_the_panel_follows_the_customers_language_and_the_agent_can_switch(
         assert window.scripts.run is not None and window.scripts.run.current == "name"
 
     run(scenario())
+
+
+def test_a_published_script_reaches_the_desk_and_is_kept_for_offline_work(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run, pbx: httpx.Client
+) -> None:
+    from pathlib import Path
+
+    from agentdesk.server.db import make_engine, session_factory
+    from agentdesk.server.scripts import publish
+
+    english = Path(__file__).resolve().parents[2] / "scripts_library" / "en" / "call.yaml"
+    text = (
+        english.read_text(encoding="utf-8")
+        .replace("version: 1", "version: 7")
+        .replace("Good morning, {organisation} help desk", "Good day, {organisation} service desk")
+    )
+    engine = make_engine(sqlite_server.db_url)
+    with session_factory(engine)() as session, session.begin():
+        publish(session, Path("call.yaml"), text, by="boss")
+    engine.dispose()
+
+    async def scenario() -> None:
+        window = await _window(sqlite_server, vault)
+        await until(
+            lambda: window.scripts.library.get("call", "en").version == 7,  # type: ignore[union-attr]
+            "the published script",
+        )
+        call = ring(pbx, oslo())
+        await until(lambda: call["id"] in window.queue_view.ids(), "the call")
+        window.queue.answer_requested.emit(window.queue.records[call["id"]])
+        await until(lambda: window.contacts.current is not None, "the answer")
+        assert window.script_panel.lines.item(0).text().startswith("Good day,")
+        cached = window.session.store.meta("scripts") or ""
+        assert '"version": 7' in cached.replace('"version":7', '"version": 7')
+
+    run(scenario())

@@ -3,10 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from agentdesk.server import scripts
 from agentdesk.server.accounts import directory
 from agentdesk.server.api.deps import SessionDep, SettingsDep, ViewerDep
 from agentdesk.server.models import Department
-from agentdesk.wire import DepartmentPublic, Directory, SitePublic
+from agentdesk.wire import DepartmentPublic, Directory, ScriptPublic, SitePublic
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 directory_router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -32,3 +33,10 @@ def site(settings: SettingsDep, viewer: ViewerDep) -> SitePublic:
         check_back_interval_s=settings.check_back_interval_s,
         organisation=settings.organisation,
     )
+
+
+@directory_router.get("/scripts", response_model=list[ScriptPublic])
+def published_scripts(session: SessionDep, viewer: ViewerDep) -> list[ScriptPublic]:
+    """The newest published version of each call script; desks use it over their own copy
+    when it is newer, and keep it for working offline."""
+    return scripts.newest(session)
