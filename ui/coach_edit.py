@@ -49,7 +49,14 @@ class CoachHighlighter(QtGui.QSyntaxHighlighter):
 
 
 class CoachedEdit(QtCore.QObject):
-    """Puts the coach on a :class:`QPlainTextEdit`: underline, hover, and the fix."""
+    """Puts the coach on a :class:`QPlainTextEdit`: underline, hover, and the fix.
+
+    Signals:
+        time_requested(): the agent chose to give a concrete date and time instead of a
+            vague one ("ASAP", "soon").
+    """
+
+    time_requested = QtCore.Signal()
 
     def __init__(self, editor: QtWidgets.QPlainTextEdit, language: str = "en") -> None:
         super().__init__(editor)
@@ -105,6 +112,10 @@ class CoachedEdit(QtCore.QObject):
                 action = QtGui.QAction(f"Replace with “{finding.replacement}”", menu)
                 action.triggered.connect(lambda: self.fix(finding))
                 added.append(action)
+            if finding.action == "set-time":
+                pick = QtGui.QAction("Set a date and time…", menu)
+                pick.triggered.connect(self.time_requested.emit)
+                added.append(pick)
             separator = QtGui.QAction(menu)
             separator.setSeparator(True)
             added.append(separator)

@@ -113,6 +113,7 @@ class ContactPane(QtWidgets.QWidget):
         self.note_text.setObjectName("note-text")
         self.note_text.setPlaceholderText("What the caller said, what you did (notes are kept)")
         self.note_coach = CoachedEdit(self.note_text)
+        self.note_coach.time_requested.connect(self.ask_for_time)
         self.note_text.setFixedHeight(60)
         self.note_error = _error_label()
         self.note_button = QtWidgets.QPushButton("Add note")
@@ -229,6 +230,12 @@ class ContactPane(QtWidgets.QWidget):
         self.hold_button.setEnabled(in_call)
         self.transfer_button.setEnabled(in_call)
         self.wrap_button.setEnabled(not wrapped)
+
+    def ask_for_time(self) -> None:
+        """ "ASAP" is no time: the promise's date and time field takes the focus."""
+        self.promise_box.setVisible(True)
+        self.promise_due.setFocus()
+        self.promise_due.setSelectedSection(QtWidgets.QDateTimeEdit.Section.HourSection)
 
     def drafts(self) -> dict[str, Any]:
         """What the agent has typed and not yet recorded, for the contact on screen."""

@@ -13,6 +13,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
 
 SIZE = (1600, 900)
 
@@ -67,6 +71,32 @@ async def ring(server: str, token: str) -> list[dict[str, object]]:
             response.raise_for_status()
             contacts.append(response.json()["contact"])
     return contacts
+
+
+async def show_coach_hint(window: MainWindow) -> None:
+    """What hovering over an underlined phrase shows, drawn where the tooltip appears (an
+    offscreen grab does not include real tooltip windows)."""
+    from ui.coach_edit import tooltip
+    from ui.qt import QtGui, QtWidgets
+
+    pane = window.contacts.pane
+    editor = pane.note_text
+    finding = pane.note_coach.findings()[0]
+    cursor = QtGui.QTextCursor(editor.document())
+    cursor.setPosition(finding.end)
+    spot = editor.viewport().mapTo(window, editor.cursorRect(cursor).bottomLeft())
+    hint = QtWidgets.QLabel(tooltip(finding), window)
+    hint.setWordWrap(True)
+    hint.setFixedWidth(330)
+    hint.setStyleSheet(
+        "background: #ffffe1; color: #101828; border: 1px solid #98a2b3; padding: 6px;"
+    )
+    hint.adjustSize()
+    hint.move(max(0, spot.x() - 200), spot.y() + 6)
+    hint.show()
+    hint.raise_()
+    await _settle()
+    window.setProperty("coach_hint", hint)
 
 
 async def capture(out: Path, server: str, token: str) -> list[Path]:
@@ -180,6 +210,9 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     await asyncio.sleep(1.1)
     await _settle()
     grab(window, "07-screen-pop-known-caller")
+    await show_coach_hint(window)
+    grab(window, "13-coach-suggestion")
+    window.property("coach_hint").deleteLater()
     window.contacts.pane.note_text.clear()
     assert first == (window.contacts.current or {}).get("id")
     window.contacts.clock = time.time

@@ -287,7 +287,12 @@ class Library:
         return taken
 
     def get(self, script_id: str, language: str) -> Script | None:
-        lang = language_of(language) if language else "en"
+        """The script in the customer's language, else in English (e.g. for an Italian
+        customer while no Italian script exists)."""
+        try:
+            lang = language_of(language) if language else "en"
+        except ValueError:
+            lang = "en"
         return self.scripts.get((script_id, lang)) or self.scripts.get((script_id, "en"))
 
 

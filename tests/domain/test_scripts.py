@@ -213,3 +213,8 @@ def test_the_scripts_own_lines_pass_the_phrase_coach(library, lang: str) -> None
         if coach.findings(line)
     ]
     assert flagged == []
+
+
+def test_a_language_without_scripts_falls_back_to_english(library) -> None:  # type: ignore[no-untyped-def]
+    assert library.get("call", "it").language == "en"
+    assert library.get("call", "zh_CN").language == "zh"
