@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from agentdesk.domain.hold import CHECK_BACK_LINE, HOLD_REASONS, Alert, HeldCall, HoldBoard
 from ui.qt import Qt, QtCore, QtGui, QtWidgets
-from ui.queue_panel import clock_text
+from ui.queue_panel import clock_text, row_table
 
 Clock = Callable[[], float]
 FLASH_MS = 500
@@ -32,16 +32,7 @@ class HoldBoardView(QtWidgets.QWidget):
         title.setProperty("role", "section")
         self.summary = QtWidgets.QLabel("Nobody on hold")
         self.summary.setProperty("role", "subtle")
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("hold-board")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table = row_table("hold-board", COLUMNS)
         self.prompt = QtWidgets.QLabel("")
         self.prompt.setObjectName("check-back-prompt")
         self.prompt.setWordWrap(True)

@@ -66,6 +66,21 @@ def waiting(record: dict[str, Any]) -> WaitingContact:
     )
 
 
+def row_table(name: str, columns: tuple[str, ...]) -> QtWidgets.QTableWidget:
+    """A read-only table of whole rows, one selected at a time, the second column wide."""
+    table = QtWidgets.QTableWidget(0, len(columns))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(columns))
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+    return table
+
+
 def clock_text(seconds: float) -> str:
     whole = int(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
@@ -80,17 +95,8 @@ class QueueView(QtWidgets.QWidget):
         title.setProperty("role", "section")
         self.summary = QtWidgets.QLabel("Nobody is waiting")
         self.summary.setProperty("role", "subtle")
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("queue")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table("queue", COLUMNS)
         self.table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip(
             f"Answer by ring {ANSWER_TARGET_RING}, ring {ANSWER_LIMIT_RING} at the latest: "
             "amber means answer now, red means the caller has waited too long"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
+from agentdesk.domain.yamlfile import load_with_lines
 
 LANGUAGES: Final = ("en", "zh", "nb")
 LANGUAGE_ALIASES: Final = {"zh_CN": "zh", "zh-CN": "zh", "zh-Hans": "zh", "no": "nb", "nb_NO": "nb"}
@@ -133,22 +133,6 @@ def apply_fix(text: str, finding: Finding) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line of every mapping, so errors can name it."""
-
-
-def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _mapping_with_line,
-)
-
-
 def _compile(
     path: Path, line: int, rule_id: str, key: str, values: Any
 ) -> tuple[re.Pattern[str], ...]:
@@ -237,12 +221,7 @@ def load_coach(lang: str, directory: Path = RULES_DIR) -> Coach:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CoachRulesError(f"{path}: cannot be read: {exc.strerror}") from None
-    try:
-        document = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise CoachRulesError(f"{where}: not valid YAML: {exc}") from None
+    document = load_with_lines(path, text, CoachRulesError)
     return Coach(code, parse_rules(path, document))
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from agentdesk.domain.coach import LANGUAGES, language_of
+from agentdesk.domain.yamlfile import load_with_lines
 
 LIBRARY: Final = Path(__file__).resolve().parents[2] / "scripts_library"
 #: What a line may name in braces, filled from the contact and the agent.
@@ -108,31 +107,13 @@ class Script:
 # --- reading --------------------------------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line of every mapping, so errors can name it."""
-
-
-def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-
-
 def _fields_of(line: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(line) if name is not None]
 
 
 def parse_script(path: Path, text: str) -> Script:
     """A script from YAML text; raises :class:`ScriptError` naming the file and line."""
-    try:
-        document = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ScriptError(f"{where}: not valid YAML: {exc}") from None
+    document = load_with_lines(path, text, ScriptError)
     if not isinstance(document, Mapping):
         raise ScriptError(f"{path}:1: expected a script (a mapping with id, steps, …)")
 
