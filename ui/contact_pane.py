@@ -32,6 +32,8 @@ Clock = Callable[[], float]
 #: Open promises, recent contacts, refused steps, and the customer's language.
 ContextLoad = tuple[list[dict[str, Any]], list[dict[str, Any]], list[OutboxIssue], str]
 REMINDER_CHECK_MS = 20_000
+#: Channels answered in writing, where the pane offers a reply box.
+WRITTEN = ("email", "im")
 
 
 def local_time(value: str | None, *, with_date: bool = False) -> str:
@@ -125,6 +127,30 @@ class ContactPane(QtWidgets.QWidget):
         notes_layout.addWidget(self.note_error)
         notes_layout.addWidget(self.note_button, 0, Qt.AlignmentFlag.AlignRight)
 
+        # E-mail and IM contacts are answered in writing: the reply is drafted here, under the
+        # coach, copied into the mail or chat client, and recorded on the contact as sent.
+        self.reply_text = QtWidgets.QPlainTextEdit()
+        self.reply_text.setObjectName("reply-text")
+        self.reply_text.setPlaceholderText("Your reply to the customer (e-mail or chat)")
+        self.reply_coach = CoachedEdit(self.reply_text)
+        self.reply_coach.time_requested.connect(self.ask_for_time)
+        self.reply_text.setFixedHeight(90)
+        self.reply_error = _error_label()
+        self.reply_copy_button = QtWidgets.QPushButton("Copy")
+        self.reply_copy_button.setToolTip("Copy the reply, to paste into the mail or chat window")
+        self.reply_button = QtWidgets.QPushButton("Record as sent")
+        self.reply_button.setToolTip("Keep the reply on the contact record")
+        reply_box = QtWidgets.QGroupBox("Reply to the customer")
+        self.reply_box = reply_box
+        reply_layout = QtWidgets.QVBoxLayout(reply_box)
+        reply_layout.addWidget(self.reply_text)
+        reply_layout.addWidget(self.reply_error)
+        reply_buttons = QtWidgets.QHBoxLayout()
+        reply_buttons.addStretch(1)
+        reply_buttons.addWidget(self.reply_copy_button)
+        reply_buttons.addWidget(self.reply_button)
+        reply_layout.addLayout(reply_buttons)
+
         self.promise_text = QtWidgets.QLineEdit()
         self.promise_text.setPlaceholderText("What will happen, e.g. “an engineer calls you back”")
         self.promise_due = QtWidgets.QDateTimeEdit()
@@ -179,6 +205,7 @@ class ContactPane(QtWidgets.QWidget):
         layout.addWidget(self.pick_box)
         layout.addWidget(customer_box)
         layout.addWidget(notes_box)
+        layout.addWidget(reply_box)
         layout.addWidget(promise_box)
         layout.addWidget(wrap_box)
         layout.addStretch(1)
@@ -196,8 +223,10 @@ class ContactPane(QtWidgets.QWidget):
         # With nothing in hand, only the hint shows: no empty boxes to read past.
         for box in (self.wrap_box, self.notes_box, self.promise_box):
             box.setVisible(record is not None)
+        self.reply_box.setVisible(record is not None and record.get("channel") in WRITTEN)
         self.customer_box.setVisible(record is not None and bool(record.get("customer_id")))
-        self.hold_button.setVisible(record is not None)
+        # Nobody waits on hold for an e-mail: hold is for those who are on the line.
+        self.hold_button.setVisible(record is not None and record.get("channel") not in WRITTEN)
         self.transfer_button.setVisible(record is not None)
         if record is None:
             self.caller.setText("No contact in hand")
@@ -223,7 +252,9 @@ class ContactPane(QtWidgets.QWidget):
         self.details.setText(" · ".join(parts))
         self.notes.clear()
         for note in record.get("notes") or []:
-            self.notes.addItem(f"{local_time(note['at'])} {note['by']}: {note['text']}")
+            said = "to the customer" if note.get("kind") == "reply" else ""
+            who = f"{note['by']} {said}".strip()
+            self.notes.addItem(f"{local_time(note['at'])} {who}: {note['text']}")
         wrapped = bool(record.get("wrap_up"))
         in_call = record.get("state") == "answered" and not wrapped
         self.end_button.setEnabled(in_call)
@@ -241,6 +272,7 @@ class ContactPane(QtWidgets.QWidget):
         """What the agent has typed and not yet recorded, for the contact on screen."""
         return {
             "note": self.note_text.toPlainText(),
+            "reply": self.reply_text.toPlainText(),
             "promise": self.promise_text.text(),
             "due": self.promise_due.dateTime(),
             "handed_to": self.handed_to.text(),
@@ -252,6 +284,7 @@ class ContactPane(QtWidgets.QWidget):
         found = self.drafts()
         return bool(
             found["note"].strip()
+            or found["reply"].strip()
             or found["promise"].strip()
             or found["handed_to"].strip()
             or found["category"]
@@ -262,13 +295,14 @@ class ContactPane(QtWidgets.QWidget):
         """Put back what was typed for a contact (or start clean)."""
         found = drafts or {}
         self.note_text.setPlainText(found.get("note", ""))
+        self.reply_text.setPlainText(found.get("reply", ""))
         self.promise_text.setText(found.get("promise", ""))
         if "due" in found:
             self.promise_due.setDateTime(found["due"])
         self.handed_to.setText(found.get("handed_to", ""))
         self.category.setCurrentIndex(found.get("category", 0))
         self.outcome.setCurrentIndex(found.get("outcome", 0))
-        for label in (self.note_error, self.promise_error, self.wrap_error):
+        for label in (self.note_error, self.reply_error, self.promise_error, self.wrap_error):
             _show_error(label, None)
 
     def clear_drafts(self) -> None:
@@ -421,6 +455,8 @@ class ContactController(QtCore.QObject):
         self.reminder_timer.timeout.connect(self.check_reminders)
         self.reminder_timer.start()
         pane.note_button.clicked.connect(self.add_note)
+        pane.reply_button.clicked.connect(self.add_reply)
+        pane.reply_copy_button.clicked.connect(self.copy_reply)
         pane.promise_button.clicked.connect(self.add_promise)
         pane.end_button.clicked.connect(self.end)
         pane.wrap_button.clicked.connect(self.wrap_up)
@@ -526,21 +562,33 @@ class ContactController(QtCore.QObject):
     # --- notes, promises, wrap-up -----------------------------------------------------------
 
     def add_note(self) -> None:
-        text = self.pane.note_text.toPlainText()
+        self._write("note", self.pane.note_text, self.pane.note_error)
+
+    def add_reply(self) -> None:
+        self._write("reply", self.pane.reply_text, self.pane.reply_error)
+
+    def copy_reply(self) -> None:
+        text = self.pane.reply_text.toPlainText().strip()
+        if text:
+            QtWidgets.QApplication.clipboard().setText(text)
+
+    def _write(self, kind: str, box: QtWidgets.QPlainTextEdit, error: QtWidgets.QLabel) -> None:
+        """A note or a reply goes on the record; the box empties once it is written."""
+        text = box.toPlainText()
         if self.current is None:
             return
         contact_id = str(self.current["id"])
-        fields = {"id": str(uuid.uuid4()), "text": text, "at": self._now_iso()}
+        fields = {"id": str(uuid.uuid4()), "text": text, "at": self._now_iso(), "kind": kind}
         # Sent once: the box empties now, and gets the text back if it is refused.
-        self.pane.note_text.clear()
+        box.clear()
 
         def done(record: dict[str, Any]) -> None:
-            _show_error(self.pane.note_error, None)
+            _show_error(error, None)
             self.take(record)
 
-        def failed(error: BaseException) -> None:
-            self._give_back(contact_id, "note", text)
-            self._refused(self.pane.note_error, error)
+        def failed(failure: BaseException) -> None:
+            self._give_back(contact_id, kind, text)
+            self._refused(error, failure)
 
         self.record_step(contact_id, "note", fields, success=done, failure=failed)
 
@@ -692,6 +740,8 @@ class ContactController(QtCore.QObject):
         if self.in_hand(contact_id):
             if what == "note" and not self.pane.note_text.toPlainText().strip():
                 self.pane.note_text.setPlainText(text)
+            elif what == "reply" and not self.pane.reply_text.toPlainText().strip():
+                self.pane.reply_text.setPlainText(text)
             elif what == "promise" and not self.pane.promise_text.text().strip():
                 self.pane.promise_text.setText(text)
             return
@@ -761,6 +811,7 @@ class ContactController(QtCore.QObject):
             self.pane.show_refusals(refusals)
             # The coach reads notes in the customer's language; the script follows it too.
             self.pane.note_coach.set_language(language)
+            self.pane.reply_coach.set_language(language)
             if customer_id:
                 self.language_known.emit(contact_id, language)
 

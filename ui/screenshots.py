@@ -279,6 +279,20 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     window.script_panel.next_button.click()
     await _settle()
     grab(window, "12-script-panel-english")
+
+    # An e-mail answered in writing: the reply box, under the coach.
+    window.contacts.take(None)
+    window.contacts.log_contact(
+        {"channel": "email", "caller_name": "Ingrid Berg", "caller_address": "ingrid@fjord.no"}
+    )
+    await wait_for(lambda: window.contacts.pane.reply_box.isVisible(), "the reply box")
+    window.contacts.pane.reply_text.setPlainText(
+        "Dear Ingrid,\nThank you for your e-mail. What I will do is reset the print queue; "
+        "we will confirm ASAP.\nKind regards"
+    )
+    await asyncio.sleep(1.1)
+    await _settle()
+    grab(window, "14-email-reply-coached")
     window.close()
     await session.close()
     return saved

@@ -120,6 +120,8 @@ VAGUE_TIME_WORDS: Final[tuple[str, ...]] = (
     "så fort som mulig",
 )
 MAX_NOTE = 4000
+#: A note is the agent's own record; a reply is what was written to the customer (e-mail, IM).
+NOTE_KINDS: Final[tuple[str, ...]] = ("note", "reply")
 
 
 def check_promise(text: str, due_at: dt.datetime | None, *, now: dt.datetime) -> list[FieldError]:
@@ -497,6 +499,9 @@ def apply_op(
         text = text_field(fields, "text", errors, max_len=MAX_NOTE, multiline=True)
         if not errors:
             errors = check_note(text)
+        kind = str(fields.get("kind") or "note")
+        if kind not in NOTE_KINDS:
+            errors.append(FieldError("kind", f"choose one of: {', '.join(NOTE_KINDS)}"))
         at = now
         try:
             at = parse_time(fields.get("at") or now, "at")
@@ -505,6 +510,8 @@ def apply_op(
         if errors:
             raise ValidationFailed(errors)
         note = {"id": note_id, "text": text.strip(), "at": _iso(at), "by": actor.label}
+        if kind != "note":
+            note["kind"] = kind
         out["notes"] = [*out["notes"], note]
         return out
     if op == "promise":
@@ -590,6 +597,10 @@ def _hold_step(
             return out  # the same hold again
         if out.get("state") != "answered":
             raise ContactRefused([FieldError("state", "only a call in progress can be held")])
+        if out.get("channel") in ("email", "im"):
+            raise ContactRefused(
+                [FieldError("channel", "a written contact has nobody on the line to hold")]
+            )
         if not _owned_by(out, actor):
             raise ContactRefused(
                 [FieldError("owner", f"{out.get('owner_name') or 'another agent'} has this call")]

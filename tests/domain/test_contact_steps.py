@@ -470,6 +470,28 @@ def test_a_note_is_added_with_its_author_and_time() -> None:
     ]
 
 
+def test_a_reply_to_the_customer_is_kept_apart_from_notes() -> None:
+    # Given an e-mail contact in hand
+    record = _answered(KARI)
+    # When Kari records the reply she wrote to the customer
+    fields = {"id": "r1", "text": "Dear Ms Berg, the printer is back.", "kind": "reply"}
+    after = apply_op(record, "note", fields, KARI, now=T0 + MINUTE)
+    # Then it is kept with its kind, so the history tells it from her own notes
+    assert after["notes"][0]["kind"] == "reply"
+    # And a kind the record does not know is refused, naming the field
+    with pytest.raises(ValidationFailed) as failed:
+        apply_op(record, "note", {"id": "r2", "text": "x", "kind": "memo"}, KARI, now=T0)
+    assert failed.value.errors[0].field == "kind"
+    assert "note, reply" in failed.value.errors[0].message
+
+
+def test_an_email_cannot_be_put_on_hold() -> None:
+    record = {**_answered(KARI), "channel": "email"}
+    with pytest.raises(ContactRefused) as refused:
+        apply_op(record, "hold", {"id": "h1", "reason": "check"}, KARI, now=T0 + MINUTE)
+    assert refused.value.errors[0].field == "channel"
+
+
 def test_the_same_note_sent_twice_is_kept_once() -> None:
     # Given a call with note n1
     fields = {"id": "n1", "text": "Customer will reboot and call back"}
