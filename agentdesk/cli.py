@@ -83,6 +83,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 full_name=args.full_name or "",
                 department=args.department or "",
                 phone=args.phone or "",
+                timezone=args.timezone or "",
             )
             print(f"created {user.role} {user.username} ({user.full_name})")
     except AccountError as exc:
@@ -381,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department")
     p.add_argument("--full-name")
     p.add_argument("--phone", help="direct number, with country code (+47 21 00 00 11)")
+    p.add_argument("--timezone", help="where the user works, as an IANA name (Europe/Oslo)")
     db_option(p)
     p.set_defaults(func=cmd_users_add)
     p = users.add_parser("list", help="list users")

@@ -34,12 +34,16 @@ class DemoUser:
     department: str
     password: str
     phone: str = ""
+    timezone: str = "Europe/Oslo"
 
 
 #: Demo accounts; their passwords are public on purpose and only ever used for the demo.
 DEMO_USERS = (
     DemoUser("ingrid", "Ingrid Solberg", "agent", "Service Desk", "demo-agent-1", "+4721000011"),
-    DemoUser("li.wei", "李伟", "agent", "Service Desk", "demo-agent-2", "+4721000012"),
+    # Works the Asian customers' hours from the Shanghai office.
+    DemoUser(
+        "li.wei", "李伟", "agent", "Service Desk", "demo-agent-2", "+4721000012", "Asia/Shanghai"
+    ),
     DemoUser("marco", "Marco Rossi", "engineer", "Field Service", "demo-engineer", "+4721000031"),
     DemoUser(
         "anna", "Anna Virtanen", "supervisor", "Service Desk", "demo-supervisor", "+4721000010"
@@ -74,6 +78,7 @@ def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> tuple[str, str]
                     full_name=user.full_name,
                     department=user.department,
                     phone=user.phone,
+                    timezone=user.timezone,
                 )
         report = import_sheets(session, sheets)
         token = rotate_bridge_token(session, DEMO_BRIDGE)

@@ -26,6 +26,7 @@ class UserPublic(BaseModel):
     role: str
     department: str | None = None
     phone: str = ""
+    timezone: str = ""  # IANA name; empty: the desk's own zone
 
 
 class TokenPair(BaseModel):
@@ -105,7 +106,7 @@ class Mutation(BaseModel):
     """One change made on a desk; ``id`` is generated there and is the idempotency key."""
 
     id: uuid.UUID
-    entity: Literal["customer", "contact"]
+    entity: Literal["customer", "contact", "message"]
     entity_id: uuid.UUID
     op: Literal[
         "create",
@@ -122,6 +123,10 @@ class Mutation(BaseModel):
         "transfer",
         "transfer_answer",
         "withdraw_transfer",
+        "keep_promise",
+        "acknowledge",
+        "called_back",
+        "hand_on",
     ]
     base_version: int = Field(ge=0)
     fields: dict[str, Any]
@@ -153,7 +158,7 @@ class PushResponse(BaseModel):
 
 class Change(BaseModel):
     seq: int
-    entity: Literal["customer", "contact"]
+    entity: Literal["customer", "contact", "message"]
     id: str
     version: int
     data: dict[str, Any]
@@ -188,3 +193,96 @@ class ScriptPublic(BaseModel):
     version: int
     text: str
     published_at: str
+
+
+Urgency = Literal["low", "normal", "high", "urgent"]
+
+
+class MessageIn(BaseModel):
+    """A message taken for a colleague (``for_user``, a user name) or a team (``for_team``).
+
+    Times are ISO 8601 with an offset; ``caller_timezone`` is an IANA name. The phone number
+    needs its country and area code (``+47 22 33 44 55``); it is stored as E.164.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    for_user: str | None = None
+    for_team: str | None = None
+    organisation: str | None = None
+    phone: str | None = None
+    message: str | None = None
+    urgency: Urgency = "normal"
+    callback_after: str | None = None
+    callback_before: str | None = None
+    caller_timezone: str | None = None
+    language: Literal["en", "zh_CN", "nb"] = "en"
+    taken_at: str | None = None
+    customer_id: str | None = None
+    contact_id: str | None = None
+
+
+class MessageHistory(BaseModel):
+    at: str
+    by: str
+    what: str
+    to: str | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+
+class MessagePublic(BaseModel):
+    id: str
+    version: int
+    state: Literal["new", "acknowledged", "called_back"]
+    first_name: str
+    last_name: str
+    organisation: str
+    phone: str
+    phone_display: str
+    message: str
+    urgency: Urgency
+    callback_after: str
+    callback_before: str
+    caller_timezone: str
+    language: str
+    for_user: str
+    for_name: str
+    for_team: str
+    taken_at: str
+    taken_by: str
+    taken_by_name: str
+    customer_id: str | None = None
+    contact_id: str | None = None
+    outcome: str | None = None
+    called_back_at: str | None = None
+    overdue: bool = False
+    history: list[MessageHistory]
+
+
+class CalledBackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: str = Field(max_length=1000)
+    at: str | None = None
+
+
+class HandOnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_user: str | None = None
+    to_team: str | None = None
+    note: str = Field(default="", max_length=1000)
+
+
+class EscalationPublic(BaseModel):
+    """A callback or promise whose time has passed without being done."""
+
+    kind: Literal["callback", "promise"]
+    id: str
+    owner: str
+    what: str
+    due_at: str
+    late_s: float
+    record_id: str

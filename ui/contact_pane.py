@@ -73,10 +73,13 @@ class ContactPane(QtWidgets.QWidget):
         self.hold_button.setMenu(self.hold_menu)
         self.transfer_button = QtWidgets.QPushButton("Transfer…")
         self.transfer_button.setToolTip("Hand the call to a colleague or a team (Ctrl+T)")
+        self.message_button = QtWidgets.QPushButton("Message…")
+        self.message_button.setToolTip("Take a message for a colleague (Ctrl+M)")
         call_row = QtWidgets.QHBoxLayout()
         call_row.addWidget(self.timer_label, 1)
         call_row.addWidget(self.hold_button)
         call_row.addWidget(self.transfer_button)
+        call_row.addWidget(self.message_button)
 
         self.refusal = QtWidgets.QLabel("")
         self.refusal.setProperty("role", "notice")
@@ -228,6 +231,7 @@ class ContactPane(QtWidgets.QWidget):
         # Nobody waits on hold for an e-mail: hold is for those who are on the line.
         self.hold_button.setVisible(record is not None and record.get("channel") not in WRITTEN)
         self.transfer_button.setVisible(record is not None)
+        self.message_button.setVisible(record is not None)
         if record is None:
             self.caller.setText("No contact in hand")
             self.badge.setText("")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentdesk.credentials import TokenVault
+from agentdesk.domain.contacts import Actor
 from agentdesk.paths import desk_store_path
 from agentdesk.store.local import LocalStore
 from agentdesk.store.runner import StoreRunner
@@ -75,6 +76,18 @@ class DeskSession(QtCore.QObject):
         self.engine.on_records_changed(self.records_changed.emit)
 
     @property
+    def actor(self) -> Actor:
+        """The signed-in user as the author of the desk's steps."""
+        user = self.user
+        return Actor(
+            user_id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            supervisor=user.role in ("supervisor", "admin"),
+            department=user.department or "",
+        )
+
+    @property
     def store(self) -> LocalStore:
         return self.runner.store
 
@@ -87,7 +100,7 @@ class DeskSession(QtCore.QObject):
         self.listener.start()
 
     def _heard(self, event: ServerEvent) -> None:
-        if event.kind in ("changes", "contact"):
+        if event.kind in ("changes", "contact", "message"):
             self.engine.wake()
 
     def wake_sync(self) -> None:

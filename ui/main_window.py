@@ -8,17 +8,26 @@ import json
 from typing import Any
 
 from agentdesk import __version__
+from agentdesk.domain.customers import Customer
 from agentdesk.domain.errors import ValidationFailed
 from agentdesk.domain.hold import DEFAULT_INTERVAL_S, check_interval
 from agentdesk.sync.client import Offline, ServerTrouble
-from agentdesk.wire import SitePublic
+from agentdesk.wire import Directory, SitePublic
 from ui.background import Background
 from ui.call_control import CallControl
 from ui.contact_pane import ContactController, ContactPane
 from ui.desk_session import DeskSession
 from ui.history_view import HistoryView
 from ui.hold_board import HoldBoardView
+from ui.inbox import (
+    EscalationController,
+    EscalationView,
+    InboxController,
+    InboxView,
+    load_directory,
+)
 from ui.log_contact import LogContactDialog
+from ui.message_form import MessageForm
 from ui.notifier import Notifier
 from ui.qt import Qt, QtCore, QtGui, QtWidgets
 from ui.queue_panel import QueueController, QueueView
@@ -93,17 +102,36 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.contacts.adherence_for = self.scripts.adherence
         self.contacts.contact_changed.connect(self.scripts.follow)
+        self.scripts.message_requested.connect(self.take_message)
+        self.contact_pane.message_button.clicked.connect(self.take_message)
         self.contacts.language_known.connect(self.scripts.set_language)
         self.sheet_tabs = QtWidgets.QTabWidget()
         self.sheet_tabs.addTab(self.sheet_view, "Information sheet")
         self.sheet_tabs.addTab(self.history_view, "Contact history")
+        self.inbox_view = InboxView()
+        self.inbox = InboxController(self.inbox_view, session, self.background, self.notifier)
         self.right = QtWidgets.QStackedWidget()
         self.right.addWidget(self.empty)
         self.right.addWidget(self.sheet_tabs)
+        self.right.addWidget(self.inbox_view.detail_panel)
+        self.inbox.opened.connect(
+            lambda _id: self.right.setCurrentWidget(self.inbox_view.detail_panel)
+        )
+        self.left_tabs = QtWidgets.QTabWidget()
+        self.left_tabs.setObjectName("left-tabs")
+        self.left_tabs.addTab(self.search_view, "Customers")
+        self.left_tabs.addTab(self.inbox_view, "Inbox")
+        self.inbox.unread_changed.connect(self._unread)
+        self.escalation_view: EscalationView | None = None
+        if session.user.role in ("supervisor", "admin"):
+            self.escalation_view = EscalationView()
+            self.escalations = EscalationController(self.escalation_view, session, self.background)
+            self.left_tabs.addTab(self.escalation_view, "Overdue")
+            self.escalations.changed.connect(self._overdue)
         left = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.queue_view)
         left.addWidget(self.hold_view)
-        left.addWidget(self.search_view)
+        left.addWidget(self.left_tabs)
         left.setSizes([240, 250, 360])
         splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
         middle = QtWidgets.QSplitter(Qt.Orientation.Vertical)
@@ -140,6 +168,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.contacts.contact_changed.connect(self._contact_changed)
         session.records_changed.connect(self._records_changed)
         self._caller_sheet_for: str | None = None
+        self.message_form: MessageForm | None = None
         self._build_menus()
         self.queue.refresh()
         self.calls.restore()
@@ -193,6 +222,12 @@ class MainWindow(QtWidgets.QMainWindow):
         transfer.triggered.connect(self.calls.open_transfer)
         interval = contact_menu.addAction("Check-back &interval…")
         interval.triggered.connect(self._ask_interval)
+        message = contact_menu.addAction("Take a &message…")
+        message.setShortcut(QtGui.QKeySequence("Ctrl+M"))
+        message.triggered.connect(self.take_message)
+        inbox = contact_menu.addAction("&Inbox")
+        inbox.setShortcut(QtGui.QKeySequence("Ctrl+I"))
+        inbox.triggered.connect(lambda: self.left_tabs.setCurrentWidget(self.inbox_view))
         contact_menu.addSeparator()
         note = contact_menu.addAction("Add &note")
         note.setShortcut(QtGui.QKeySequence("Ctrl+Shift+N"))
@@ -212,6 +247,71 @@ class MainWindow(QtWidgets.QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         about = help_menu.addAction("&About AgentDesk")
         about.triggered.connect(self._about)
+
+    def _unread(self, count: int) -> None:
+        index = self.left_tabs.indexOf(self.inbox_view)
+        self.left_tabs.setTabText(index, f"Inbox ({count})" if count else "Inbox")
+
+    def _overdue(self, count: int) -> None:
+        if self.escalation_view is not None:
+            index = self.left_tabs.indexOf(self.escalation_view)
+            self.left_tabs.setTabText(index, f"Overdue ({count})" if count else "Overdue")
+
+    def take_message(self) -> None:
+        """The message form, filled from the caller in hand when there is one."""
+        if self.message_form is not None and self.message_form.isVisible():
+            self.message_form.raise_()
+            self.message_form.activateWindow()
+            return
+        form = MessageForm(self, actor=self.session.actor, directory=None)
+        self.message_form = form
+        contact = self.contacts.current
+        store = self.session.store
+
+        async def prefill() -> tuple[Directory | None, Customer | None]:
+            directory = await load_directory(self.session)
+            customer = None
+            if contact is not None and contact.get("customer_id"):
+                customer = await self.session.runner.read(
+                    store.customer, str(contact["customer_id"])
+                )
+            return directory, customer
+
+        def filled(found: tuple[Directory | None, Customer | None]) -> None:
+            directory, customer = found
+            form.set_directory(directory)
+            form.fill_from(customer=customer, contact=contact)
+
+        form.send_requested.connect(lambda fields: self._send_message(form, fields))
+        form.show()
+        self.background.run(prefill(), name="message-form", success=filled)
+
+    def _send_message(self, form: MessageForm, fields: dict[str, Any]) -> None:
+        """Kept on this desk first (with its outbox row), then sent; the form closes only
+        once the message is safe."""
+        write = self.session.runner.write(
+            self.session.store.record_message, form.message_id, "create", fields
+        )
+
+        def kept(record: dict[str, Any]) -> None:
+            self.session.wake_sync()
+            form.accept()
+            self.statusBar().showMessage(
+                f"Message for {record['for_name']} saved; it is delivered as soon as the "
+                "server is reached.",
+                8000,
+            )
+            if record.get("contact_id"):
+                self.scripts.message_taken(str(record["contact_id"]))
+
+        def refused(error: BaseException) -> None:
+            if isinstance(error, ValidationFailed):
+                form.refused(error)
+                return
+            form.send_button.setEnabled(True)
+            self.background.report(error)
+
+        self.background.run(write, success=kept, failure=refused)
 
     def focus_search(self) -> None:
         self.search_view.query.setFocus()
@@ -372,6 +472,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.queue.stop()
         self.contacts.stop()
         self.calls.stop()
+        self.inbox.stop()
+        if self.escalation_view is not None:
+            self.escalations.stop()
         self.notifier.hide()
         self.background.cancel_all()
 

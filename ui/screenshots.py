@@ -293,9 +293,71 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     await asyncio.sleep(1.1)
     await _settle()
     grab(window, "14-email-reply-coached")
+
+    # A message for 李伟 (who works from Shanghai), from a known Norwegian caller.
+    await message_screens(window, grab)
     window.close()
     await session.close()
+
+    # 李伟's desk: the message has arrived, unread, with its callback in Shanghai time.
+    from agentdesk.demo import DEMO_USERS
+
+    li = next(u for u in DEMO_USERS if u.username == "li.wei")
+    other = await sign_in(SignIn(server, li.username, li.password, remember=False), vault)
+    inbox_window = MainWindow(other)
+    inbox_window.background.show_dialogs = False
+    inbox_window.inbox.zone = "Asia/Shanghai"
+    inbox_window.resize(*SIZE)
+    inbox_window.show()
+    other.start()
+    await wait_for(lambda: inbox_window.inbox.unread >= 1, "the message in 李伟's inbox")
+    inbox_window.left_tabs.setCurrentWidget(inbox_window.inbox_view)
+    inbox_window.inbox.select(inbox_window.inbox_view.ids()[0])
+    await _settle()
+    grab(inbox_window, "17-inbox")
+    inbox_window.close()
+    await other.close()
     return saved
+
+
+async def message_screens(window: MainWindow, grab: Callable[[object, str], None]) -> None:
+    """The message form with a refused number, then complete with its read-back."""
+    from ui.qt import QtCore
+
+    sheet = next(
+        s
+        for s in await window.session.runner.read(window.session.store.search, "Bjørn")
+        if "Ødegård" in s.name
+    )
+    window.contacts.take(None)
+    window.contacts.log_contact(
+        {"channel": "phone", "caller_name": sheet.name}, customer_id=sheet.id
+    )
+    await wait_for(lambda: window.contacts.current is not None, "the call")
+    window.take_message()
+    form = window.message_form
+    assert form is not None
+    await wait_for(lambda: form.recipient.count() > 1 and bool(form.organisation.text()), "prefill")
+    form.choose_recipient("li.wei")
+    form.agent_zone = "Europe/Oslo"  # the desk's own zone, as in Oslo
+    form.phone.setText("22 33 44")
+    form.message.setPlainText(
+        "VPN-tilgangen faller ut hver time etter passordbyttet. Han ber om tilbakeringing."
+    )
+    form.urgency.setCurrentIndex(form.urgency.findData("high"))
+    form.day.setDate(QtCore.QDate.currentDate().addDays(1))
+    form.start.setTime(QtCore.QTime(8, 0))
+    form.end.setTime(QtCore.QTime(10, 0))
+    form.send()
+    form.resize(1100, 720)
+    await _settle()
+    grab(form, "15-message-form-refused-number")
+    form.phone.setText("+47 22 33 44 55")
+    await _settle()
+    grab(form, "16-message-read-back")
+    form.send()
+    await wait_for(lambda: not form.isVisible(), "the message to be kept")
+    await wait_for(lambda: window.session.store.outbox_counts().pending == 0, "the message sent")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,10 @@ LANGUAGE_NAMES = {"en": "English", "zh": "中文", "nb": "Norsk"}
 NAME_TARGET = {"greeting": 0, "name": 1, "problem": 1, "solve": 2, "closing": 3}
 
 
+#: Steps where the caller may leave a message: the panel offers the message form.
+MESSAGE_STEPS = ("screening", "message")
+
+
 class ScriptPanel(QtWidgets.QWidget):
     """Widgets only; :class:`ScriptController` fills them."""
 
@@ -59,6 +63,10 @@ class ScriptPanel(QtWidgets.QWidget):
         self.next_button = QtWidgets.QPushButton("Next step ▸")
         self.next_button.setProperty("role", "primary")
         self.copy_button = QtWidgets.QPushButton("Copy line")
+        # Screening and message steps lead straight to the message form.
+        self.message_button = QtWidgets.QPushButton("Message form…")
+        self.message_button.setToolTip("Take a complete message for a colleague (Ctrl+M)")
+        self.message_button.hide()
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.names)
@@ -74,6 +82,7 @@ class ScriptPanel(QtWidgets.QWidget):
         body.addLayout(right, 2)
         ways = QtWidgets.QHBoxLayout()
         ways.addWidget(self.copy_button)
+        ways.addWidget(self.message_button)
         ways.addStretch(1)
         ways.addWidget(QtWidgets.QLabel("Or:"))
         ways.addWidget(self.branches, 2)
@@ -93,6 +102,7 @@ class ScriptPanel(QtWidgets.QWidget):
         self.lines.clear()
         self.checklist.clear()
         self.branches.clear()
+        self.message_button.setVisible(run is not None and run.current in MESSAGE_STEPS)
         if run is None:
             self.title.setText("Call script")
             self.tip.setText("The script starts when a contact is answered or logged.")
@@ -129,6 +139,8 @@ class ScriptPanel(QtWidgets.QWidget):
 class ScriptController(QtCore.QObject):
     """Keeps one script run per contact, fills the panel, and records adherence."""
 
+    message_requested = QtCore.Signal()
+
     def __init__(
         self,
         panel: ScriptPanel,
@@ -148,6 +160,7 @@ class ScriptController(QtCore.QObject):
         panel.next_button.clicked.connect(self.next_step)
         panel.go_button.clicked.connect(self.take_branch)
         panel.copy_button.clicked.connect(self.copy_line)
+        panel.message_button.clicked.connect(self.message_requested.emit)
         panel.lines.itemDoubleClicked.connect(lambda _item: self.copy_line())
         panel.checklist.itemChanged.connect(self._ticked)
         panel.language.currentIndexChanged.connect(self._language_chosen)
@@ -276,6 +289,13 @@ class ScriptController(QtCore.QObject):
             return
         done = item.checkState() == Qt.CheckState.Checked
         run.tick(str(item.data(Qt.ItemDataRole.UserRole)), done=done)
+
+    def message_taken(self, contact_id: str) -> None:
+        """The caller's message was taken (and read back) on the message form."""
+        run = self.runs.get(contact_id)
+        if run is not None:
+            run.happened("message")
+            self.refresh()
 
     def adherence(self, contact_id: str) -> dict[str, Any] | None:
         run = self.runs.get(contact_id)

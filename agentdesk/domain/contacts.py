@@ -207,6 +207,7 @@ OPS: Final[tuple[str, ...]] = (
     "transfer",
     "transfer_answer",
     "withdraw_transfer",
+    "keep_promise",
 )
 HOLD_ENDS: Final[tuple[str, ...]] = ("resumed", "transferred", "hung up")
 TRANSFER_MODES: Final[tuple[str, ...]] = ("warm", "blind")
@@ -552,11 +553,37 @@ def apply_op(
         }
         out["promises"] = [*out["promises"], promise]
         return out
+    if op == "keep_promise":
+        return _keep_promise(out, fields, actor, now=now)
     if op in ("hold", "check_back", "resume"):
         return _hold_step(out, op, fields, actor, now=now)
     if op in ("transfer", "transfer_answer", "withdraw_transfer"):
         return _transfer_step(out, op, fields, actor, now=now)
     raise ValidationFailed([FieldError("op", f"choose one of: {', '.join(OPS[1:])}")])
+
+
+def _keep_promise(
+    out: dict[str, Any], fields: Mapping[str, Any], actor: Actor, *, now: dt.datetime
+) -> dict[str, Any]:
+    """A promise is kept: it leaves the open list (and the escalation list) with the time."""
+    errors: list[FieldError] = []
+    promise_id = text_field(fields, "promise_id", errors, max_len=MAX_ID)
+    found = next((p for p in out["promises"] if p.get("id") == promise_id), None)
+    if not errors and found is None:
+        errors.append(FieldError("promise_id", "no such promise on this contact"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert found is not None
+    if found.get("done_at"):
+        return out  # kept already
+    if found.get("owner_id") not in (None, actor.user_id) and not actor.supervisor:
+        raise ContactRefused(
+            [FieldError("promise_id", f"only {found.get('by')} or a supervisor can close it")]
+        )
+    at = _step_time(fields, "at", now)
+    kept = {**found, "done_at": _iso(at), "done_by": actor.label}
+    out["promises"] = [kept if p.get("id") == promise_id else p for p in out["promises"]]
+    return out
 
 
 def _valid_adherence(value: Any) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
-from agentdesk.domain.customers import normalise_phone
+from agentdesk.domain.customers import normalise_phone, normalise_timezone
 from agentdesk.domain.errors import FieldValueError
 from agentdesk.server import security
 from agentdesk.server.models import ROLES, Customer, Department, RefreshToken, User, utcnow
@@ -85,6 +85,7 @@ def create_user(
     full_name: str = "",
     department: str = "",
     phone: str = "",
+    timezone: str = "",
 ) -> User:
     """Add a user; the password is kept only as an Argon2id hash."""
     if not _USERNAME.match(username):
@@ -103,6 +104,12 @@ def create_user(
             direct = normalise_phone(phone, None)
         except FieldValueError as exc:
             raise AccountError("phone", str(exc)) from None
+    zone = ""
+    if timezone.strip():
+        try:
+            zone = normalise_timezone(timezone)
+        except FieldValueError as exc:
+            raise AccountError("timezone", str(exc)) from None
     dept = department_named(session, department, create=False) if department else None
     if department and dept is None:
         raise AccountError("department", f"no department named {department!r}")
@@ -114,6 +121,7 @@ def create_user(
         role=role,
         department_id=dept.id if dept else None,
         phone=direct,
+        timezone=zone,
         active=True,
     )
     session.add(user)
@@ -183,6 +191,7 @@ def public_user(session: Session, user: User) -> UserPublic:
         role=user.role,
         department=dept.name if dept else None,
         phone=user.phone,
+        timezone=user.timezone,
     )
 
 

@@ -18,6 +18,7 @@ from agentdesk.server.api.routes import (
     departments,
     events,
     health,
+    messages,
     sync,
     telephony,
 )
@@ -106,6 +107,7 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
         departments.directory_router,
         telephony.router,
         events.router,
+        messages.router,
     ):
         app.include_router(router)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,13 @@ from agentdesk.server.contacts import (
 )
 from agentdesk.server.db import committed_seq, lock_seq, next_seq
 from agentdesk.server.events import record_event
+from agentdesk.server.messages import (
+    MessageNotFound,
+    apply_message_mutation,
+    get_message,
+    message_record,
+    message_visibility,
+)
 from agentdesk.server.models import (
     AppliedMutation,
     Contact,
@@ -36,6 +43,7 @@ from agentdesk.server.models import (
     CustomerPhone,
     CustomerRevision,
     Department,
+    Message,
     utcnow,
 )
 from agentdesk.wire import Change, ChangesPage, Mutation, MutationResult
@@ -265,6 +273,10 @@ def _apply_one(
         contact = apply_contact_mutation(session, viewer, mutation)
         _remember(session, viewer, mutation, contact.version)
         return _result(mutation, "applied", version=contact.version, record=contact_record(contact))
+    if mutation.entity == "message":
+        message = apply_message_mutation(session, viewer, mutation)
+        _remember(session, viewer, mutation, message.version)
+        return _result(mutation, "applied", version=message.version, record=message_record(message))
     if mutation.op == "create":
         row = create_customer(
             session, viewer, {**mutation.fields, "id": entity_id}, device_id=device_id
@@ -338,7 +350,7 @@ def apply_mutation(
             "rejected",
             errors=[{"field": e.field, "message": e.message} for e in failed.errors],
         )
-    except (NotFound, ContactNotFound):
+    except (NotFound, ContactNotFound, MessageNotFound):
         return _result(
             mutation, "rejected", errors=[{"field": "id", "message": f"no such {mutation.entity}"}]
         )
@@ -358,6 +370,11 @@ def _duplicate(
         contact = session.get(Contact, done.entity_id)
         if contact is not None and contact_visible(viewer, contact):
             record = contact_record(contact)
+    elif done.entity == "message":
+        try:
+            record = message_record(get_message(session, viewer, done.entity_id))
+        except MessageNotFound:
+            record = None
     else:
         row = session.scalar(
             select(Customer).where(Customer.id == done.entity_id, customer_visibility(viewer))
@@ -386,14 +403,22 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
     contacts = select(Contact).where(
         Contact.seq > since, Contact.seq <= high, _contact_visibility(viewer)
     )
+    messages = select(Message).where(
+        Message.seq > since, Message.seq <= high, message_visibility(viewer)
+    )
     # One row more than the page tells whether another page exists, so a last page that
     # happens to be full does not send the desk back for an empty one.
     found: list[tuple[int, str, Any]] = [
         (r.seq, "customer", r)
         for r in session.scalars(sheets.order_by(Customer.seq).limit(limit + 1))
-    ] + [
+    ]
+    found += [
         (r.seq, "contact", r)
         for r in session.scalars(contacts.order_by(Contact.seq).limit(limit + 1))
+    ]
+    found += [
+        (r.seq, "message", r)
+        for r in session.scalars(messages.order_by(Message.seq).limit(limit + 1))
     ]
     found.sort(key=lambda item: item[0])
     has_more = len(found) > limit
@@ -401,25 +426,24 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
     cursor = found[-1][0] if has_more else max(high, since)
     remaining = 0
     if has_more:
-        for stmt, column in ((sheets, Customer.seq), (contacts, Contact.seq)):
+        for stmt, column in (
+            (sheets, Customer.seq),
+            (contacts, Contact.seq),
+            (messages, Message.seq),
+        ):
             remaining += int(
                 session.scalar(
                     select(func.count()).select_from(stmt.where(column > cursor).subquery())
                 )
                 or 0
             )
+    describe: dict[str, Callable[[Any], dict[str, Any]]] = {
+        "customer": record_of,
+        "contact": contact_record,
+        "message": message_record,
+    }
     changes = [
-        Change(
-            seq=seq,
-            entity="customer",
-            id=row.id,
-            version=row.version,
-            data=record_of(row),
-        )
-        if entity == "customer"
-        else Change(
-            seq=seq, entity="contact", id=row.id, version=row.version, data=contact_record(row)
-        )
+        Change(seq=seq, entity=entity, id=row.id, version=row.version, data=describe[entity](row))
         for seq, entity, row in found
     ]
     return ChangesPage(changes=changes, cursor=cursor, has_more=has_more, remaining=remaining)

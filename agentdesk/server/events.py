@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Final
 
-from sqlalchemy import func, or_, select, text, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from agentdesk.server.accounts import Viewer
@@ -30,13 +30,29 @@ PAGE: Final = 200
 
 
 def record_event(
-    session: Session, kind: str, payload: dict[str, Any], department_id: int | None
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    department_id: int | None,
+    *,
+    audience: Iterable[str] = (),
 ) -> None:
-    """Add an event to the current transaction; listeners are told when it commits."""
+    """Add an event to the current transaction; listeners are told when it commits.
+
+    With an ``audience`` (user ids) only those users, and supervisors, hear of it.
+    """
+    users = sorted(set(audience))
     # Under the change-sequence lock, event ids become visible in the order they were taken,
     # so a reader that has seen id N has seen every committed id below it.
     lock_seq(session)
-    session.add(Event(kind=kind, department_id=department_id, payload=payload))
+    session.add(
+        Event(
+            kind=kind,
+            department_id=department_id,
+            payload=payload,
+            audience=f"|{'|'.join(users)}|" if users else "",
+        )
+    )
     if session.get_bind().dialect.name == "postgresql":
         # Delivered by PostgreSQL at commit, to every server process listening.
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
@@ -48,9 +64,15 @@ def _visible(viewer: Viewer) -> Any:
         return true()
     if not viewer.may_read_customers:
         return Event.department_id == -1  # trainees see no real customer traffic
+    addressed = Event.audience.like(f"%|{viewer.user_id}|%")
+    by_department: ColumnElement[bool]
     if viewer.department_id is None:
-        return Event.department_id.is_(None)
-    return or_(Event.department_id == viewer.department_id, Event.department_id.is_(None))
+        by_department = Event.department_id.is_(None)
+    else:
+        by_department = or_(
+            Event.department_id == viewer.department_id, Event.department_id.is_(None)
+        )
+    return or_(and_(Event.audience == "", by_department), addressed)
 
 
 def latest_event_id(session: Session) -> int:

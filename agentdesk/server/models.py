@@ -57,6 +57,9 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     # The colleague's direct number, given to a transferred caller for next time (E.164).
     phone: Mapped[str] = mapped_column(String(32), default="")
+    # Where the colleague works (IANA name; empty: the desk's own zone), so a message shows
+    # the callback window in their local time.
+    timezone: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -182,6 +185,34 @@ class Contact(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class Message(Base):
+    """A message taken for a colleague or a team, and the callback it asks for."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    urgency: Mapped[str] = mapped_column(String(8))
+    for_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    for_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    taken_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    callback_before: Mapped[dt.datetime] = mapped_column(index=True)
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MessageParty(Base):
+    """Who may see a message: whoever took it and everyone it has been for."""
+
+    __tablename__ = "message_parties"
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
 class Event(Base):
     """Something desks should hear about at once, kept so a reconnecting desk can catch up."""
 
@@ -190,6 +221,9 @@ class Event(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    # For events meant for a few users only (a message): "|id1|id2|"; empty for everyone
+    # the department rule lets see it.
+    audience: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     create_engine,
     delete,
     event,
@@ -47,9 +48,10 @@ from agentdesk.domain.customers import (
     validate_changes,
 )
 from agentdesk.domain.errors import FieldError, ValidationFailed
+from agentdesk.domain.messages import Recipient, apply_message_op, new_message
 from agentdesk.wire import ChangesPage, Mutation, MutationResult
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 OutboxState = Literal["pending", "conflict", "rejected"]
 
 
@@ -94,6 +96,22 @@ class ContactRow(Base):
     owner_id: Mapped[str | None] = mapped_column(String(36), index=True)
     wrapped: Mapped[bool] = mapped_column(Boolean, default=False)
     offered_at: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class MessageRow(Base):
+    """A message for a colleague: as the server last described it, and as the desk sees it
+    (that with the desk's unsent steps on top)."""
+
+    __tablename__ = "messages"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    for_user: Mapped[str] = mapped_column(String(64), index=True)
+    for_team: Mapped[str] = mapped_column(String(100), index=True)
+    taken_by: Mapped[str] = mapped_column(String(64), index=True)
+    callback_before: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -344,6 +362,7 @@ class LocalStore:
         fields: Mapping[str, Any],
         *,
         entity: str = "customer",
+        now: dt.datetime | None = None,
     ) -> None:
         conn.execute(
             insert(OutboxRow).values(
@@ -353,7 +372,7 @@ class LocalStore:
                 op=op,
                 base_version=base,
                 fields=dict(fields),
-                created_at=_now(),
+                created_at=now.isoformat() if now is not None else _now(),
                 attempts=0,
                 state="pending",
                 detail=None,
@@ -411,6 +430,9 @@ class LocalStore:
                 if entity == "contact":
                     self._contact_result(conn, result)
                     continue
+                if entity == "message":
+                    self._message_result(conn, result)
+                    continue
                 if result.status in ("applied", "duplicate"):
                     conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
                     if result.record is not None:
@@ -441,46 +463,105 @@ class LocalStore:
                         self._rebuild_contact(conn, change.id)
                         touched.add(change.id)
                     continue
+                if change.entity == "message":
+                    if self._take_message(conn, change.id, change.version, change.data):
+                        self._rebuild_message(conn, change.id)
+                        touched.add(change.id)
+                    continue
                 if self._take_server_record(conn, {**change.data, "version": change.version}):
                     self._rebuild(conn, change.id)
                     touched.add(change.id)
             self._set_meta(conn, "cursor", str(page.cursor))
         return touched
 
-    def _take_contact(
-        self, conn: Connection, contact_id: str, version: int, data: Mapping[str, Any]
+    def _take(
+        self, conn: Connection, kind: _Kind, record_id: str, version: int, data: Mapping[str, Any]
     ) -> bool:
-        """Keep the server's version of a contact unless we hold a newer one."""
+        """Keep the server's version of a contact or message unless we hold a newer one."""
+        row_type = kind.row
         known = conn.execute(
-            select(ContactRow.version, ContactRow.server_data).where(ContactRow.id == contact_id)
+            select(row_type.version, row_type.server_data).where(row_type.id == record_id)
         ).first()
         if known is not None and known.server_data is not None and known.version >= version:
             return False
         record = {**data, "version": version}
-        values = {**_contact_columns(record), "version": version, "server_data": record}
+        values = {**kind.columns(record), "version": version, "server_data": record}
         if known is None:
-            conn.execute(insert(ContactRow).values(id=contact_id, **values))
+            conn.execute(insert(row_type).values(id=record_id, **values))
         else:
-            conn.execute(update(ContactRow).where(ContactRow.id == contact_id).values(**values))
+            conn.execute(update(row_type).where(row_type.id == record_id).values(**values))
         return True
 
-    def _contact_result(self, conn: Connection, result: MutationResult) -> None:
-        if result.status in ("applied", "duplicate"):
-            conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
+    def _take_contact(
+        self, conn: Connection, contact_id: str, version: int, data: Mapping[str, Any]
+    ) -> bool:
+        return self._take(conn, _CONTACTS, contact_id, version, data)
+
+    def _take_message(
+        self, conn: Connection, message_id: str, version: int, data: Mapping[str, Any]
+    ) -> bool:
+        return self._take(conn, _MESSAGES, message_id, version, data)
+
+    def _rebuild_record(self, conn: Connection, kind: _Kind, record_id: str) -> None:
+        """What the agent sees: the server's record with the desk's unsent steps on top.
+
+        A step the server has refused (or would refuse, say because another agent took the
+        call first) is left out of the view, but stays in the outbox for the agent to see. A
+        record created here and refused stays on the desk, marked, until the agent has read
+        why.
+        """
+        row_type = kind.row
+        row = conn.execute(
+            select(row_type.server_data, row_type.version).where(row_type.id == record_id)
+        ).first()
+        steps = conn.execute(
+            select(OutboxRow.op, OutboxRow.fields, OutboxRow.created_at, OutboxRow.state)
+            .where(OutboxRow.entity == kind.entity, OutboxRow.entity_id == record_id)
+            .order_by(OutboxRow.seq)
+        ).all()
+        actor = self._actor(conn)
+        view: dict[str, Any] | None = dict(row.server_data) if row and row.server_data else None
+        for step in steps:
+            if actor is None or (step.state == "rejected" and step.op != "create"):
+                continue
+            at = dt.datetime.fromisoformat(step.created_at)
+            try:
+                if step.op == "create":
+                    if view is None:
+                        view = kind.create(step.fields, actor, record_id, at)
+                        if step.state == "rejected":
+                            view["refused"] = True
+                elif view is not None:
+                    view = kind.step(view, step.op, step.fields, actor, at)
+            except ValidationFailed:
+                continue
+        if view is None:
+            conn.execute(delete(row_type).where(row_type.id == record_id))
+            return
+        version = row.version if row is not None else 0
+        view["version"] = version
+        values = {**kind.columns(view), "version": version}
+        if row is None:
+            conn.execute(insert(row_type).values(id=record_id, server_data=None, **values))
         else:
-            detail: dict[str, Any] = {
-                "record": result.record,
-                "conflicts": result.conflicts,
-                "errors": [e.model_dump() for e in result.errors],
-            }
-            conn.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == result.id)
-                .values(state=result.status, detail=detail)
-            )
+            conn.execute(update(row_type).where(row_type.id == record_id).values(**values))
+
+    def _rebuild_contact(self, conn: Connection, contact_id: str) -> None:
+        self._rebuild_record(conn, _CONTACTS, contact_id)
+
+    def _rebuild_message(self, conn: Connection, message_id: str) -> None:
+        self._rebuild_record(conn, _MESSAGES, message_id)
+
+    def _contact_result(self, conn: Connection, result: MutationResult) -> None:
+        self._settle(conn, result)
         if result.record is not None and result.version is not None:
             self._take_contact(conn, result.entity_id, result.version, result.record)
         self._rebuild_contact(conn, result.entity_id)
+
+    def actor(self) -> Actor | None:
+        """The signed-in user, as the author of the desk's steps."""
+        with self.engine.connect() as conn:
+            return self._actor(conn)
 
     def _actor(self, conn: Connection) -> Actor | None:
         """The desk's signed-in user, as the author of its contact steps."""
@@ -495,51 +576,6 @@ class LocalStore:
             supervisor=user.get("role") in ("supervisor", "admin"),
             department=str(user.get("department") or ""),
         )
-
-    def _rebuild_contact(self, conn: Connection, contact_id: str) -> None:
-        """What the agent sees: the server's record with the desk's unsent steps on top.
-
-        A step the server has refused (or would refuse, say because another agent took the
-        call first) is left out of the view, but stays in the outbox for the agent to see.
-        """
-        row = conn.execute(
-            select(ContactRow.server_data, ContactRow.data, ContactRow.version).where(
-                ContactRow.id == contact_id
-            )
-        ).first()
-        steps = conn.execute(
-            select(OutboxRow.op, OutboxRow.fields, OutboxRow.created_at, OutboxRow.state)
-            .where(OutboxRow.entity == "contact", OutboxRow.entity_id == contact_id)
-            .order_by(OutboxRow.seq)
-        ).all()
-        actor = self._actor(conn)
-        view: dict[str, Any] | None = dict(row.server_data) if row and row.server_data else None
-        for step in steps:
-            if actor is None or (step.state == "rejected" and step.op != "create"):
-                continue
-            at = dt.datetime.fromisoformat(step.created_at)
-            try:
-                if step.op == "create":
-                    # Even a refused contact logged by hand stays on the desk, with its
-                    # refusal, until the agent has read why.
-                    if view is None:
-                        view = new_contact_record(step.fields, actor, contact_id=contact_id, now=at)
-                        if step.state == "rejected":
-                            view["refused"] = True
-                elif view is not None:
-                    view = apply_op(view, step.op, step.fields, actor, now=at)
-            except ValidationFailed:
-                continue
-        if view is None:
-            conn.execute(delete(ContactRow).where(ContactRow.id == contact_id))
-            return
-        version = row.version if row is not None else 0
-        view["version"] = version
-        values = {**_contact_columns(view), "version": version}
-        if row is None:
-            conn.execute(insert(ContactRow).values(id=contact_id, server_data=None, **values))
-        else:
-            conn.execute(update(ContactRow).where(ContactRow.id == contact_id).values(**values))
 
     def record_contact(
         self,
@@ -587,6 +623,124 @@ class LocalStore:
             data = conn.scalar(select(ContactRow.data).where(ContactRow.id == contact_id))
         assert data is not None
         return dict(data)
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def record_message(
+        self,
+        message_id: str,
+        op: str,
+        fields: Mapping[str, Any],
+        *,
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Take a message (``op="create"``) or carry out a step on one, commit it with its
+        outbox row, and return the message as the desk now sees it.
+
+        ``fields`` name the recipient by user name (``for_user``/``to_user``) or team, with the
+        name the directory gives them (``for_name``/``to_name``). Raises ValidationFailed
+        naming each field; nothing is written then.
+        """
+        moment = now or dt.datetime.now(dt.UTC)
+        with self._tx() as conn:
+            actor = self._actor(conn)
+            if actor is None:
+                raise StoreError("sign in before taking messages")
+            row = conn.scalar(select(MessageRow.data).where(MessageRow.id == message_id))
+            if op == "create":
+                if row is not None:
+                    raise ValidationFailed([FieldError("id", "this message is already taken")])
+                new_message(
+                    fields, actor, _recipient(fields, "for"), message_id=message_id, now=moment
+                )
+            else:
+                if row is None:
+                    raise KeyError(message_id)
+                apply_message_op(
+                    row, op, fields, actor, now=moment, recipient=_recipient(fields, "to")
+                )
+            self._enqueue(conn, message_id, op, 0, dict(fields), entity="message", now=moment)
+            self._rebuild_message(conn, message_id)
+            data = conn.scalar(select(MessageRow.data).where(MessageRow.id == message_id))
+        assert data is not None
+        return dict(data)
+
+    def _message_result(self, conn: Connection, result: MutationResult) -> None:
+        self._settle(conn, result)
+        if result.record is not None and result.version is not None:
+            self._take_message(conn, result.entity_id, result.version, result.record)
+        self._rebuild_message(conn, result.entity_id)
+
+    def _settle(self, conn: Connection, result: MutationResult) -> None:
+        """An applied step leaves the outbox; a refused one stays there with its reasons."""
+        if result.status in ("applied", "duplicate"):
+            conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
+            return
+        detail: dict[str, Any] = {
+            "record": result.record,
+            "conflicts": result.conflicts,
+            "errors": [e.model_dump() for e in result.errors],
+        }
+        conn.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == result.id)
+            .values(state=result.status, detail=detail)
+        )
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            data = conn.scalar(select(MessageRow.data).where(MessageRow.id == message_id))
+        return dict(data) if data is not None else None
+
+    def messages_for(self, username: str, team: str) -> list[dict[str, Any]]:
+        """Messages now for the user, or for their team."""
+        with self.engine.connect() as conn:
+            wanted = MessageRow.for_user == username
+            if team:
+                wanted = or_(wanted, and_(MessageRow.for_user == "", MessageRow.for_team == team))
+            rows = conn.scalars(select(MessageRow.data).where(wanted)).all()
+        return [dict(row) for row in rows]
+
+    def messages_taken_by(self, username: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Messages the user took for others, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(MessageRow.data)
+                .where(MessageRow.taken_by == username)
+                .order_by(MessageRow.data["taken_at"].as_string().desc())
+                .limit(limit)
+            ).all()
+        return [dict(row) for row in rows]
+
+    def open_messages(self) -> list[dict[str, Any]]:
+        """Every message not called back yet that this desk holds (all, for a supervisor)."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(MessageRow.data).where(MessageRow.state != "called_back")
+            ).all()
+        return [dict(row) for row in rows]
+
+    def all_open_promises(self) -> list[dict[str, Any]]:
+        """Promises not kept yet on any contact this desk holds."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(ContactRow.data).where(ContactRow.data["promises"].as_string() != "[]")
+            ).all()
+        return open_promises(rows)
+
+    def message_refusals(self, message_id: str) -> list[OutboxIssue]:
+        """Steps on a message the server refused, with its reasons."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.entity == "message",
+                    OutboxRow.entity_id == message_id,
+                    OutboxRow.state != "pending",
+                )
+                .order_by(OutboxRow.seq)
+            ).all()
+        return [_issue(row) for row in rows]
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -831,6 +985,27 @@ def _issue(row: Any) -> OutboxIssue:
     )
 
 
+def _recipient(fields: Mapping[str, Any], prefix: str) -> Recipient:
+    """Whom a desk's step names, as its directory gave them (``for_*`` or ``to_*`` fields)."""
+    username = str(fields.get(f"{prefix}_user") or "").strip()
+    team = str(fields.get(f"{prefix}_team") or "").strip()
+    name = str(fields.get(f"{prefix}_name") or "").strip()
+    if username:
+        return Recipient(username=username, full_name=name or username)
+    return Recipient(team=team)
+
+
+def _message_columns(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "state": str(record.get("state", "new")),
+        "for_user": str(record.get("for_user") or ""),
+        "for_team": str(record.get("for_team") or ""),
+        "taken_by": str(record.get("taken_by") or ""),
+        "callback_before": str(record.get("callback_before", "")),
+        "data": dict(record),
+    }
+
+
 def _contact_columns(record: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "state": str(record.get("state", "")),
@@ -842,3 +1017,40 @@ def _contact_columns(record: Mapping[str, Any]) -> dict[str, Any]:
         "offered_at": str(record.get("offered_at", "")),
         "data": dict(record),
     }
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How the desk keeps one kind of record built from steps (contacts, messages)."""
+
+    entity: str
+    row: Any
+    columns: Callable[[Mapping[str, Any]], dict[str, Any]]
+    create: Callable[[Mapping[str, Any], Actor, str, dt.datetime], dict[str, Any]]
+    step: Callable[[Mapping[str, Any], str, Mapping[str, Any], Actor, dt.datetime], dict[str, Any]]
+
+
+def _new_message_view(
+    fields: Mapping[str, Any], actor: Actor, message_id: str, at: dt.datetime
+) -> dict[str, Any]:
+    view = new_message(fields, actor, _recipient(fields, "for"), message_id=message_id, now=at)
+    view["unsent"] = True  # shown as kept on this desk until the server has it
+    return view
+
+
+_CONTACTS: Final = _Kind(
+    entity="contact",
+    row=ContactRow,
+    columns=lambda record: _contact_columns(record),
+    create=lambda fields, actor, cid, at: new_contact_record(fields, actor, contact_id=cid, now=at),
+    step=lambda view, op, fields, actor, at: apply_op(view, op, fields, actor, now=at),
+)
+_MESSAGES: Final = _Kind(
+    entity="message",
+    row=MessageRow,
+    columns=lambda record: _message_columns(record),
+    create=_new_message_view,
+    step=lambda view, op, fields, actor, at: apply_message_op(
+        view, op, fields, actor, now=at, recipient=_recipient(fields, "to")
+    ),
+)

@@ -54,16 +54,16 @@ def desk_server(
 _CLOSED: set[DeskSession] = set()
 
 
-async def _sign_in(server: LiveServer, vault: TokenVault) -> DeskSession:
-    account = server.accounts["agent"]
+async def _sign_in(server: LiveServer, vault: TokenVault, role: str = "agent") -> DeskSession:
+    account = server.accounts[role]
     form = SignIn(server.url, account.username, account.password, remember=False)
     return await sign_in(form, vault)
 
 
-async def _window(server: LiveServer, vault: TokenVault) -> MainWindow:
+async def _window(server: LiveServer, vault: TokenVault, role: str = "agent") -> MainWindow:
     """A signed-in desk after its first sync. Each test runs as one coroutine, so the loop
     keeps running (as in the desk) while the sync engine works."""
-    session = await _sign_in(server, vault)
+    session = await _sign_in(server, vault, role)
     window = MainWindow(session)
     window.background.show_dialogs = False
     window.resize(1280, 800)
