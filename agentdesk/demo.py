@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agentdesk.profiles import read_profiles
-from agentdesk.server.accounts import create_user, department_named
+from agentdesk.server.accounts import create_user, department_named, viewer_for
 from agentdesk.server.admin import import_sheets
 from agentdesk.server.db import make_engine, migrate, session_factory
-from agentdesk.server.models import User
+from agentdesk.server.messages import apply_message_mutation
+from agentdesk.server.models import Message, User
 from agentdesk.server.telephony import rotate_bridge_token
+from agentdesk.wire import Mutation
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PROFILES = ROOT / "customer_profiles" / "demo" / "customers.json"
@@ -82,8 +88,64 @@ def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> tuple[str, str]
                 )
         report = import_sheets(session, sheets)
         token = rotate_bridge_token(session, DEMO_BRIDGE)
+        if session.scalar(select(Message.id).limit(1)) is None:
+            _demo_messages(session)
     engine.dispose()
     return str(report), token
+
+
+def _demo_messages(session: Session) -> None:
+    """Two messages 李伟 took for the demo agent: one to call back tomorrow, one whose
+    window closed this morning without a call (escalated)."""
+    taker = session.scalar(select(User).where(User.username == "li.wei"))
+    if taker is None:
+        return
+    viewer = viewer_for(taker)
+    oslo = ZoneInfo("Europe/Oslo")
+    today = dt.datetime.now(oslo).date()
+    tomorrow = today + dt.timedelta(days=1)
+
+    def at(day: dt.date, hour: int, zone: ZoneInfo = oslo) -> str:
+        return dt.datetime.combine(day, dt.time(hour), tzinfo=zone).isoformat()
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    messages = [
+        {
+            "first_name": "Astrid",
+            "last_name": "Haugen",
+            "organisation": "Bergen Havnevesen",
+            "phone": "+47 55 56 78 90",
+            "message": "Skriveren i 2. etasje skriver ut tomme ark etter oppdateringen.",
+            "urgency": "normal",
+            "callback_after": at(tomorrow, 9),
+            "callback_before": at(tomorrow, 11),
+            "caller_timezone": "Europe/Oslo",
+            "language": "nb",
+        },
+        {
+            "first_name": "娜",
+            "last_name": "陈",
+            "organisation": "上海远东贸易有限公司",
+            "phone": "+86 21 6321 1234",
+            "message": "VPN 连接每小时断开一次,需要工程师回电。",
+            "urgency": "urgent",
+            "callback_after": at(today - dt.timedelta(days=1), 14, shanghai),
+            "callback_before": at(today - dt.timedelta(days=1), 16, shanghai),
+            "caller_timezone": "Asia/Shanghai",
+            "language": "zh_CN",
+            "taken_at": at(today - dt.timedelta(days=1), 12, shanghai),
+        },
+    ]
+    for fields in messages:
+        mutation = Mutation(
+            id=uuid.uuid4(),
+            entity="message",
+            entity_id=uuid.uuid4(),
+            op="create",
+            base_version=0,
+            fields={**fields, "for_user": DEMO_AGENT.username},
+        )
+        apply_message_mutation(session, viewer, mutation)
 
 
 def free_port() -> int:

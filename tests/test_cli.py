@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import subprocess
@@ -379,3 +380,27 @@ def test_a_supervisor_publishes_a_script_that_desks_receive(tmp_path: Path) -> N
     with session_factory(engine)() as session:
         found = newest(session)
     assert [(s.id, s.language, s.version) for s in found] == [("call", "en", 2)]
+
+
+def test_the_demo_is_prepared_once_with_messages_for_the_demo_agent(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from agentdesk.demo import prepare_demo
+    from agentdesk.domain.messages import is_overdue
+    from agentdesk.server.db import make_engine, session_factory
+    from agentdesk.server.messages import message_record
+    from agentdesk.server.models import Message
+
+    db_url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    # Given the demo prepared twice (as every `make run` does)
+    prepare_demo(db_url)
+    prepare_demo(db_url)
+    # Then the demo agent has two messages: one to call back, one already overdue
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 2
+        records = [message_record(m) for m in session.scalars(select(Message))]
+    engine.dispose()
+    assert {r["for_user"] for r in records} == {"ingrid"}
+    now = dt.datetime.now(dt.UTC)
+    assert sorted(is_overdue(r, now) for r in records) == [False, True]

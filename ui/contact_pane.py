@@ -75,8 +75,9 @@ class ContactPane(QtWidgets.QWidget):
         self.transfer_button.setToolTip("Hand the call to a colleague or a team (Ctrl+T)")
         self.message_button = QtWidgets.QPushButton("Message…")
         self.message_button.setToolTip("Take a message for a colleague (Ctrl+M)")
+        # The timer has a line of its own so the buttons fit a narrow pane.
         call_row = QtWidgets.QHBoxLayout()
-        call_row.addWidget(self.timer_label, 1)
+        call_row.addStretch(1)
         call_row.addWidget(self.hold_button)
         call_row.addWidget(self.transfer_button)
         call_row.addWidget(self.message_button)
@@ -203,6 +204,7 @@ class ContactPane(QtWidgets.QWidget):
         header.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
         layout.addWidget(self.details)
+        layout.addWidget(self.timer_label)
         layout.addLayout(call_row)
         layout.addWidget(self.refusal_frame)
         layout.addWidget(self.pick_box)

@@ -22,11 +22,11 @@ from agentdesk.domain.messages import (
     URGENCIES,
     Escalation,
     callback_due,
-    escalations,
     inbox_order,
     is_overdue,
     is_recipient,
     unread_count,
+    wall_time,
     window_text,
 )
 from agentdesk.sync.client import Offline, ServerTrouble
@@ -39,7 +39,7 @@ from ui.qt import Qt, QtCore, QtGui, QtWidgets
 from ui.queue_panel import row_table
 
 Clock = Callable[[], dt.datetime]
-COLUMNS = ("Urgency", "Caller", "Call back", "State")
+COLUMNS = ("Urgency", "Caller", "Call back (your time)", "State")
 REFRESH_MS = 30_000
 OVERDUE = QtGui.QColor("#fde2e1")
 OVERDUE_TEXT = QtGui.QColor("#912018")
@@ -68,6 +68,10 @@ class InboxView(QtWidgets.QWidget):
         super().__init__()
         self.summary = QtWidgets.QLabel("No messages")
         self.summary.setProperty("role", "subtle")
+        self.scope = QtWidgets.QComboBox()
+        self.scope.setObjectName("inbox-scope")
+        self.scope.addItem("For me", "mine")
+        self.scope.addItem("Taken by me", "taken")
         self.table = row_table("inbox", COLUMNS)
         self.detail = QtWidgets.QTextBrowser()
         self.detail.setObjectName("message-detail")
@@ -79,7 +83,11 @@ class InboxView(QtWidgets.QWidget):
         self.called_back_button = QtWidgets.QPushButton("Called back…")
         self.called_back_button.setProperty("role", "primary")
         self.hand_on_button = QtWidgets.QPushButton("Hand on…")
+        self.resend_button = QtWidgets.QPushButton("Correct and send again…")
+        self.resend_button.setToolTip("The server refused it: open it in the form to correct")
+        self.resend_button.hide()
         buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.resend_button)
         buttons.addWidget(self.acknowledge_button)
         buttons.addWidget(self.hand_on_button)
         buttons.addStretch(1)
@@ -108,7 +116,10 @@ class InboxView(QtWidgets.QWidget):
         detail_layout.addLayout(buttons)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
-        layout.addWidget(self.summary)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.scope)
+        layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(promise_row)
         layout.addWidget(self.promises)
@@ -140,6 +151,7 @@ class InboxController(QtCore.QObject):
 
     unread_changed = QtCore.Signal(int)
     opened = QtCore.Signal(str)
+    resend_requested = QtCore.Signal(dict)
 
     def __init__(
         self,
@@ -174,6 +186,8 @@ class InboxController(QtCore.QObject):
         view.called_back_button.clicked.connect(self.ask_called_back)
         view.hand_on_button.clicked.connect(self.ask_hand_on)
         view.kept_button.clicked.connect(self.keep_promise)
+        view.resend_button.clicked.connect(self._resend)
+        view.scope.currentIndexChanged.connect(self.refresh)
         session.records_changed.connect(lambda _ids: self.refresh())
         self.refresh()
 
@@ -187,12 +201,17 @@ class InboxController(QtCore.QObject):
     def refresh(self) -> None:
         store, user = self.session.store, self.session.user
 
+        taken = self.view.scope.currentData() == "taken"
+
         async def load() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            mine = await self.session.runner.read(
-                store.messages_for, user.username, user.department or ""
-            )
+            if taken:
+                found = await self.session.runner.read(store.messages_taken_by, user.username)
+            else:
+                found = await self.session.runner.read(
+                    store.messages_for, user.username, user.department or ""
+                )
             promises = await self.session.runner.read(store.open_promises_of, user.id)
-            return mine, promises
+            return found, promises
 
         self.background.run(load(), name="inbox", success=lambda found: self.show(*found))
 
@@ -207,7 +226,11 @@ class InboxController(QtCore.QObject):
         for row, record in enumerate(ordered):
             overdue = is_overdue(record, now)
             state = STATES.get(str(record.get("state")), str(record.get("state")))
-            if overdue:
+            if record.get("refused"):
+                state = "Refused"
+            elif record.get("unsent"):
+                state = "Not sent yet"
+            elif overdue:
                 state = "Overdue"
             elif callback_due(record, now):
                 state = f"{state} · call now"
@@ -216,7 +239,7 @@ class InboxController(QtCore.QObject):
             cells = (
                 URGENCIES.get(str(record.get("urgency")), ""),
                 f"{record['first_name']} {record['last_name']}",
-                window_text(after, before, self.zone),
+                _short_window(after, before, self.zone),
                 state,
             )
             new = record.get("state") == "new" and actor is not None and is_recipient(record, actor)
@@ -270,17 +293,28 @@ class InboxController(QtCore.QObject):
                     f"{_caller(record)}: {record['message'][:120]}",
                     loud=urgent,
                 )
+        first_look = self._known is None
         self._known = (self._known or set()) | fresh
-        for record in ordered:
-            message_id = str(record["id"])
-            if is_overdue(record, now) and message_id not in self._escalated:
-                self._escalated.add(message_id)
-                self.notifier.notify(
-                    "Callback overdue",
-                    f"Call back {record['first_name']} {record['last_name']} now: "
-                    f"{record.get('phone_display') or record['phone']}",
-                    loud=True,
-                )
+        overdue = [
+            r
+            for r in ordered
+            if is_overdue(r, now)
+            and actor is not None
+            and is_recipient(r, actor)
+            and str(r["id"]) not in self._escalated
+        ]
+        self._escalated |= {str(r["id"]) for r in overdue}
+        if first_look and len(overdue) > 1:
+            # Signing in with several overdue: one reminder, not a ring for each.
+            self.notifier.notify("Callbacks overdue", f"{len(overdue)} callbacks are overdue")
+            return
+        for record in overdue:
+            self.notifier.notify(
+                "Callback overdue",
+                f"Call back {record['first_name']} {record['last_name']} now: "
+                f"{record.get('phone_display') or record['phone']}",
+                loud=not first_look,
+            )
 
     def _show_promises(self, promises: list[dict[str, Any]], now: dt.datetime) -> None:
         self.promises = promises
@@ -328,17 +362,46 @@ class InboxController(QtCore.QObject):
             return
         self.view.detail.setHtml(describe(record, self.zone, self.clock()))
         state = record.get("state")
-        self.view.acknowledge_button.setEnabled(state == "new")
-        self.view.called_back_button.setEnabled(state != "called_back")
-        self.view.hand_on_button.setEnabled(state != "called_back")
+        actor = self.actor
+        mine = is_recipient(record, actor) or actor.supervisor
+        refused = bool(record.get("refused"))
+        self.view.acknowledge_button.setEnabled(mine and state == "new" and not refused)
+        self.view.called_back_button.setEnabled(mine and state != "called_back" and not refused)
+        self.view.hand_on_button.setEnabled(mine and state != "called_back" and not refused)
+        self.view.resend_button.setVisible(refused)
+        if refused or record.get("unsent"):
+            self._show_refusals(str(record["id"]))
+
+    def _show_refusals(self, message_id: str) -> None:
+        store = self.session.store
+
+        def show(issues: list[Any]) -> None:
+            if not issues or self.selected_id() != message_id:
+                return
+            reasons = "; ".join(
+                f"{field}: {text}" for issue in issues for field, text in issue.errors
+            )
+            self.view.error.setText(f"The server refused this message: {reasons}")
+            self.view.error.show()
+
+        self.background.run(
+            self.session.runner.read(store.message_refusals, message_id), success=show
+        )
+
+    def _resend(self) -> None:
+        record = self.records.get(self.selected_id() or "")
+        if record is not None:
+            self.resend_requested.emit(record)
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _step(self, op: str, fields: dict[str, Any]) -> None:
-        message_id = self.selected_id()
+    def _step(self, op: str, fields: dict[str, Any], message_id: str | None = None) -> None:
+        """One step on a message (the one selected when the agent clicked), kept on the desk
+        first, with the time it was done."""
+        message_id = message_id or self.selected_id()
         if message_id is None:
             return
-        step = {"step_id": str(uuid.uuid4()), **fields}
+        step = {"step_id": str(uuid.uuid4()), "at": self.clock().isoformat(), **fields}
         write = self.session.runner.write(self.session.store.record_message, message_id, op, step)
 
         def done(_record: dict[str, Any]) -> None:
@@ -358,34 +421,36 @@ class InboxController(QtCore.QObject):
         self._step("acknowledge", {})
 
     def ask_called_back(self) -> None:
-        if self.selected_id() is None:
+        message_id = self.selected_id()
+        if message_id is None:
             return
         outcome, ok = QtWidgets.QInputDialog.getMultiLineText(
             self.view.window(), "Called back", "What came of the call?"
         )
         if ok:
-            self.called_back(outcome)
+            self.called_back(outcome, message_id)
 
-    def called_back(self, outcome: str) -> None:
-        self._step("called_back", {"outcome": outcome})
+    def called_back(self, outcome: str, message_id: str | None = None) -> None:
+        self._step("called_back", {"outcome": outcome}, message_id)
 
     def ask_hand_on(self) -> None:
-        if self.selected_id() is None:
+        message_id = self.selected_id()
+        if message_id is None:
             return
 
         def show(directory: Directory | None) -> None:
             dialog = HandOnDialog(self.view.window(), directory, me=self.session.user.username)
-            dialog.accepted.connect(lambda: self.hand_on(dialog.fields()))
+            dialog.accepted.connect(lambda: self.hand_on(dialog.fields(), message_id))
             dialog.open()
             self._dialog = dialog
 
         self.background.run(load_directory(self.session), name="directory", success=show)
 
-    def hand_on(self, fields: dict[str, Any]) -> None:
-        self._step("hand_on", fields)
+    def hand_on(self, fields: dict[str, Any], message_id: str | None = None) -> None:
+        self._step("hand_on", fields, message_id)
 
     def keep_promise(self) -> None:
-        item = self.view.promises.currentItem() or self.view.promises.item(0)
+        item = self.view.promises.currentItem()
         data = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if not data:
             return
@@ -394,7 +459,7 @@ class InboxController(QtCore.QObject):
             self.session.store.record_contact,
             contact_id,
             "keep_promise",
-            {"promise_id": promise_id},
+            {"promise_id": promise_id, "at": self.clock().isoformat()},
         )
 
         def done(_record: dict[str, Any]) -> None:
@@ -441,6 +506,14 @@ def describe(record: dict[str, Any], zone: str, now: dt.datetime) -> str:
     return "".join(lines)
 
 
+def _short_window(after: dt.datetime, before: dt.datetime, zone: str) -> str:
+    """The window in this desk's time, short enough for the list: "24 Nov 15:00–17:00"."""
+    start, end = wall_time(after, zone), wall_time(before, zone)
+    if start.date() == end.date():
+        return f"{start:%d %b %H:%M}–{end:%H:%M}"
+    return f"{start:%d %b %H:%M}–{end:%d %b %H:%M}"
+
+
 def _did(entry: dict[str, Any]) -> str:
     """One step of a message's history, said as what the person did."""
     what = str(entry.get("what"))
@@ -470,6 +543,7 @@ class HandOnDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("Hand the message on")
         self.target = QtWidgets.QComboBox()
+        self.target.addItem("Choose a colleague or team…", None)
         self.names: dict[str, str] = {}
         if directory is not None:
             for user in directory.users:
@@ -577,9 +651,10 @@ class EscalationController(QtCore.QObject):
         store = self.session.store
 
         async def load() -> list[Escalation]:
-            messages = await self.session.runner.read(store.open_messages)
-            promises = await self.session.runner.read(store.all_open_promises)
-            return escalations(messages, promises, self.clock())
+            found: list[Escalation] = await self.session.runner.read(
+                store.escalations, self.clock()
+            )
+            return found
 
         def show(found: list[Escalation]) -> None:
             self.found = found

@@ -102,8 +102,8 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.contacts.adherence_for = self.scripts.adherence
         self.contacts.contact_changed.connect(self.scripts.follow)
-        self.scripts.message_requested.connect(self.take_message)
-        self.contact_pane.message_button.clicked.connect(self.take_message)
+        self.scripts.message_requested.connect(lambda: self.take_message())
+        self.contact_pane.message_button.clicked.connect(lambda: self.take_message())
         self.contacts.language_known.connect(self.scripts.set_language)
         self.sheet_tabs = QtWidgets.QTabWidget()
         self.sheet_tabs.addTab(self.sheet_view, "Information sheet")
@@ -114,6 +114,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.right.addWidget(self.empty)
         self.right.addWidget(self.sheet_tabs)
         self.right.addWidget(self.inbox_view.detail_panel)
+        self.inbox.resend_requested.connect(self.take_message)
         self.inbox.opened.connect(
             lambda _id: self.right.setCurrentWidget(self.inbox_view.detail_panel)
         )
@@ -224,7 +225,7 @@ class MainWindow(QtWidgets.QMainWindow):
         interval.triggered.connect(self._ask_interval)
         message = contact_menu.addAction("Take a &message…")
         message.setShortcut(QtGui.QKeySequence("Ctrl+M"))
-        message.triggered.connect(self.take_message)
+        message.triggered.connect(lambda: self.take_message())
         inbox = contact_menu.addAction("&Inbox")
         inbox.setShortcut(QtGui.QKeySequence("Ctrl+I"))
         inbox.triggered.connect(lambda: self.left_tabs.setCurrentWidget(self.inbox_view))
@@ -257,8 +258,9 @@ class MainWindow(QtWidgets.QMainWindow):
             index = self.left_tabs.indexOf(self.escalation_view)
             self.left_tabs.setTabText(index, f"Overdue ({count})" if count else "Overdue")
 
-    def take_message(self) -> None:
-        """The message form, filled from the caller in hand when there is one."""
+    def take_message(self, refused: dict[str, Any] | None = None) -> None:
+        """The message form, filled from the caller in hand when there is one (or from a
+        message the server refused, to correct and send again)."""
         if self.message_form is not None and self.message_form.isVisible():
             self.message_form.raise_()
             self.message_form.activateWindow()
@@ -280,8 +282,14 @@ class MainWindow(QtWidgets.QMainWindow):
         def filled(found: tuple[Directory | None, Customer | None]) -> None:
             directory, customer = found
             form.set_directory(directory)
-            form.fill_from(customer=customer, contact=contact)
+            if refused is not None:
+                form.fill_from_message(refused)
+            else:
+                form.fill_from(customer=customer, contact=contact)
 
+        if refused is not None:
+            contact = None
+            form.replaces = str(refused["id"])
         form.send_requested.connect(lambda fields: self._send_message(form, fields))
         form.show()
         self.background.run(prefill(), name="message-form", success=filled)
@@ -294,6 +302,11 @@ class MainWindow(QtWidgets.QMainWindow):
         )
 
         def kept(record: dict[str, Any]) -> None:
+            if form.replaces:
+                # The corrected message is kept: the refused one goes.
+                self.background.run(
+                    self.session.runner.write(self.session.store.forget_message, form.replaces)
+                )
             self.session.wake_sync()
             form.accept()
             self.statusBar().showMessage(

@@ -10,6 +10,7 @@ shown in the agent's and the recipient's too. The rules are the core's
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 import zoneinfo
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from agentdesk.domain.messages import (
     propose_timezone,
     read_back,
     split_name,
+    wall_time,
     window_text,
 )
 from agentdesk.wire import Directory, UserPublic
@@ -48,6 +50,7 @@ FIELDS = (
 )
 
 
+@functools.cache
 def all_zones() -> list[str]:
     return sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc"))
 
@@ -89,8 +92,11 @@ class MessageForm(QtWidgets.QDialog):
         self.taken_at = self.clock()
         self.message_id = str(uuid.uuid4())
         self.links: dict[str, str] = {}
+        #: A refused message this one corrects (dropped once this one is kept).
+        self.replaces = ""
         self._zone_chosen = False
         self._tried = False
+        self._window_errors: list[FieldError] = []
         self.users: dict[str, UserPublic] = {}
 
         self.first_name = QtWidgets.QLineEdit()
@@ -119,6 +125,7 @@ class MessageForm(QtWidgets.QDialog):
         self.message.setObjectName("message-text")
         self.message.setPlaceholderText("What the caller wants, in their words")
         self.message.setFixedHeight(80)
+        self.message.setTabChangesFocus(True)
         self.coach = CoachedEdit(self.message)
         self.urgency = QtWidgets.QComboBox()
         for key, label in URGENCIES.items():
@@ -201,8 +208,13 @@ class MessageForm(QtWidgets.QDialog):
         self.summary.hide()
         self.send_button = QtWidgets.QPushButton("Send")
         self.send_button.setProperty("role", "primary")
-        self.send_button.setDefault(True)
+        # Enter in a field must not send a half-taken message: Ctrl+Enter sends.
+        self.send_button.setAutoDefault(False)
+        self.send_button.setToolTip("Keep and send the message (Ctrl+Enter)")
+        send_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Return"), self)
+        send_shortcut.activated.connect(self.send)
         self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setAutoDefault(False)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.summary, 1)
         buttons.addStretch(1)
@@ -279,23 +291,54 @@ class MessageForm(QtWidgets.QDialog):
                 self.taken_at = dt.datetime.fromisoformat(str(answered))
             name = str(contact.get("caller_name") or "")
             number = str(contact.get("caller_number") or "")
+            if customer is not None:
+                name = customer.name
             if name:
                 first, last = split_name(name)
-                self.first_name.setText(first)
-                self.last_name.setText(last)
+                _fill(self.first_name, first)
+                _fill(self.last_name, last)
             if number.startswith("+"):
-                self.phone.setText(number)
+                _fill(self.phone, number)
         if customer is not None:
             self.links["customer_id"] = customer.id
             first, last = split_name(customer.name)
-            self.first_name.setText(first)
-            self.last_name.setText(last)
-            self.organisation.setText(customer.organisation)
-            if not self.phone.text() and customer.phones:
-                self.phone.setText(customer.phones[0].number)
-            if customer.timezone and customer.timezone != "UTC":
+            _fill(self.first_name, first)
+            _fill(self.last_name, last)
+            _fill(self.organisation, customer.organisation)
+            if customer.phones:
+                _fill(self.phone, customer.phones[0].number)
+            if customer.timezone and customer.timezone != "UTC" and not self._zone_chosen:
                 self._set_zone(customer.timezone, chosen=True)
             self.language.setCurrentIndex(max(0, self.language.findData(customer.language)))
+        self.update_preview()
+
+    def fill_from_message(self, record: dict[str, Any]) -> None:
+        """A refused message, back in the form to be corrected and sent again."""
+        self.first_name.setText(str(record.get("first_name") or ""))
+        self.last_name.setText(str(record.get("last_name") or ""))
+        self.organisation.setText(str(record.get("organisation") or ""))
+        self.phone.setText(str(record.get("phone_display") or record.get("phone") or ""))
+        self.message.setPlainText(str(record.get("message") or ""))
+        self.urgency.setCurrentIndex(max(0, self.urgency.findData(record.get("urgency"))))
+        self.language.setCurrentIndex(max(0, self.language.findData(record.get("language"))))
+        zone = str(record.get("caller_timezone") or "")
+        if zone:
+            self._set_zone(zone, chosen=True)
+            after = wall_time(dt.datetime.fromisoformat(str(record["callback_after"])), zone)
+            before = wall_time(dt.datetime.fromisoformat(str(record["callback_before"])), zone)
+            self.day.setDate(QtCore.QDate(after.year, after.month, after.day))
+            self.start.setTime(QtCore.QTime(after.hour, after.minute))
+            self.end.setTime(QtCore.QTime(before.hour, before.minute))
+        if record.get("for_user"):
+            self.choose_recipient(str(record["for_user"]))
+        elif record.get("for_team"):
+            self.recipient.setCurrentIndex(
+                max(0, self.recipient.findData(f"team:{record['for_team']}"))
+            )
+        for key in ("customer_id", "contact_id"):
+            if record.get(key):
+                self.links[key] = str(record[key])
+        self.taken_at = dt.datetime.fromisoformat(str(record["taken_at"]))
         self.update_preview()
 
     def choose_recipient(self, username: str) -> None:
@@ -327,8 +370,9 @@ class MessageForm(QtWidgets.QDialog):
         zone = propose_timezone(e164)
         note = f" · time zone proposed from the number: {zone}" if zone else ""
         self._set_row(self.phone_shown, f"{shown}{note}")
-        if zone and not self._zone_chosen:
-            self._set_zone(zone, chosen=False)
+        if not self._zone_chosen:
+            # A number that does not tell its zone clears a zone an earlier number proposed.
+            self._set_zone(zone or "", chosen=False)
 
     def _set_row(self, label: QtWidgets.QLabel, text: str) -> None:
         """Show a note or error under a field; an empty one takes no room."""
@@ -378,11 +422,14 @@ class MessageForm(QtWidgets.QDialog):
         except (ValueError, zoneinfo.ZoneInfoNotFoundError):
             return {}
         window: dict[str, str] = {}
+        self._window_errors = []
         for key, wall in (("callback_after", start), ("callback_before", end)):
             try:
                 window[key] = caller_time(wall, zone, key).isoformat()
-            except ValidationFailed:
-                window[key] = wall.isoformat()  # naive: the rules name the problem
+            except ValidationFailed as failed:
+                # A time the clocks skip in the caller's zone: say so, by the field.
+                self._window_errors.extend(failed.errors)
+                window.pop(key, None)
         return window
 
     def recipient_for(self, found: dict[str, Any]) -> Recipient:
@@ -406,9 +453,11 @@ class MessageForm(QtWidgets.QDialog):
                 now=self.clock(),
             )
         except ValidationFailed as failed:
-            errors = list(failed.errors)
-            zone_known = bool(self._window())
-            if not zone_known:
+            errors = [*self._window_errors]
+            errors += [e for e in failed.errors if e.field not in {w.field for w in errors}]
+            try:
+                zoneinfo.ZoneInfo(str(found.get("caller_timezone") or "-"))
+            except (ValueError, zoneinfo.ZoneInfoNotFoundError):
                 # Without a zone the window cannot be placed; say so once, at the zone.
                 errors = [e for e in errors if not e.field.startswith("callback_")]
             return None, errors
@@ -434,17 +483,14 @@ class MessageForm(QtWidgets.QDialog):
 
     def _show_window(self) -> None:
         window = self._window()
+        if self._window_errors:
+            self.window_elsewhere.setText("That time does not exist in the caller's zone.")
+            return
         if not window:
             self.window_elsewhere.setText("Choose the caller's time zone to place the window.")
             return
-        try:
-            after = dt.datetime.fromisoformat(window["callback_after"])
-            before = dt.datetime.fromisoformat(window["callback_before"])
-        except ValueError:
-            return
-        if after.tzinfo is None or before.tzinfo is None:
-            self.window_elsewhere.setText("")
-            return
+        after = dt.datetime.fromisoformat(window["callback_after"])
+        before = dt.datetime.fromisoformat(window["callback_before"])
         lines = [f"Your time: {window_text(after, before, self.agent_zone)}"]
         chosen = str(self.recipient.currentData() or "")
         if chosen.startswith("user:"):
@@ -507,9 +553,10 @@ class MessageForm(QtWidgets.QDialog):
         }.get(field or "")
 
     def has_typed(self) -> bool:
-        return bool(
-            self.message.toPlainText().strip()
-            or (self.first_name.text().strip() and not self.links)
+        """Whether the agent typed anything that closing would throw away."""
+        typed = (self.first_name, self.last_name, self.organisation, self.phone)
+        return bool(self.message.toPlainText().strip()) or (
+            not self.links and any(line.text().strip() for line in typed)
         )
 
     def reject(self) -> None:
@@ -537,6 +584,12 @@ _LABELS = {
     "callback_after": "call back from",
     "callback_before": "call back until",
 }
+
+
+def _fill(line: QtWidgets.QLineEdit, text: str) -> None:
+    """Fill a field the agent has left empty; what they typed wins."""
+    if not line.text().strip():
+        line.setText(text)
 
 
 def _label(field: str) -> str:

@@ -45,6 +45,9 @@ MAX_MESSAGE: Final = 4000
 MAX_OUTCOME: Final = 1000
 #: The latest a callback window may close, counted from when the message is taken.
 MAX_WINDOW_AHEAD: Final = dt.timedelta(days=90)
+#: How far a desk's clock may run ahead, and how long a message may wait offline.
+MAX_CLOCK_SKEW: Final = dt.timedelta(minutes=10)
+MAX_OFFLINE: Final = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,10 @@ def zone_abbreviation(moment: dt.datetime, zone_name: str) -> str:
     name = local.tzname() or ""
     if name and name[0] not in "+-":
         return name
+    return _offset_label(local)
+
+
+def _offset_label(local: dt.datetime) -> str:
     offset = local.utcoffset() or dt.timedelta()
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
@@ -169,10 +176,17 @@ def zone_abbreviation(moment: dt.datetime, zone_name: str) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}" if rest else f"UTC{sign}{hours}"
 
 
+#: Abbreviations several zones share (China and US Central are both CST; India, Ireland and
+#: Israel all say IST): a window is labelled with the offset instead.
+AMBIGUOUS_ABBREVIATIONS: Final = frozenset({"CST", "CDT", "IST", "AST", "BST", "ADT"})
+
+
 def window_text(after: dt.datetime, before: dt.datetime, zone_name: str) -> str:
     """A callback window in one zone: "Tue 24 Nov 10:00–12:00 CET" (both days if it spans)."""
     start, end = wall_time(after, zone_name), wall_time(before, zone_name)
     label = zone_abbreviation(after, zone_name)
+    if label in AMBIGUOUS_ABBREVIATIONS:
+        label = _offset_label(start)
     if start.date() == end.date():
         return f"{start:%a %d %b %H:%M}–{end:%H:%M} {label}"
     return f"{start:%a %d %b %H:%M} – {end:%a %d %b %H:%M} {label}"
@@ -262,6 +276,10 @@ def new_message(
             taken_at = parse_time(fields["taken_at"], "taken_at")
         except ValidationFailed as failed:
             errors.extend(failed.errors)
+    if taken_at > now + MAX_CLOCK_SKEW:
+        errors.append(FieldError("taken_at", "is in the future: check the desk's clock"))
+    elif now - taken_at > MAX_OFFLINE:
+        errors.append(FieldError("taken_at", "is more than 30 days ago"))
     # The window is judged against when the message was taken, so one taken offline and
     # delivered after its window closed still arrives (overdue, and escalated at once).
     reference = min(taken_at, now)
@@ -588,7 +606,7 @@ def _read_back_en(r: Mapping[str, Any], span: str) -> str:
     return (
         f"Let me read that back to you. You are {r['first_name']} {r['last_name']} "
         f"of {r['organisation']}, on {r['phone_display']}. "
-        f"Your message for {r['for_name']}: “{r['message']}”. "
+        f"Your message for {r['for_name']}: “{_quoted(r['message'])}”. "
         f"{r['for_name']} will call you back {span}. Is that all correct?"
     )
 
@@ -597,7 +615,7 @@ def _read_back_zh(r: Mapping[str, Any], span: str) -> str:
     return (
         f"我跟您核对一下:您是{r['organisation']}的{r['last_name']}{r['first_name']},"
         f"电话{r['phone_display']}。"
-        f"给{r['for_name']}的留言:“{r['message']}”。"
+        f"给{r['for_name']}的留言:“{_quoted(r['message'])}”。"
         f"{r['for_name']}会在{span}给您回电。请问这些都对吗?"
     )
 
@@ -606,12 +624,18 @@ def _read_back_nb(r: Mapping[str, Any], span: str) -> str:
     return (
         f"Da leser jeg opp: Du er {r['first_name']} {r['last_name']} fra {r['organisation']}, "
         f"på telefon {r['phone_display']}. "
-        f"Beskjeden til {r['for_name']}: «{r['message']}». "
+        f"Beskjeden til {r['for_name']}: «{_quoted(r['message'])}». "
         f"{r['for_name']} ringer deg tilbake {span}. Stemmer det?"
     )
 
 
 READ_BACK: Final = {"en": _read_back_en, "zh_CN": _read_back_zh, "nb": _read_back_nb}
+
+
+def _quoted(text: str) -> str:
+    """The message as it goes between quotes, without a full stop of its own (the sentence
+    around it has one)."""
+    return text.strip().rstrip(".。")
 
 
 def read_back(record: Mapping[str, Any], language: str | None = None) -> str:

@@ -23,11 +23,19 @@ from agentdesk.domain.messages import (
     escalations,
     new_message,
 )
-from agentdesk.server.accounts import Viewer, viewer_for
-from agentdesk.server.contacts import actor_for
+from agentdesk.server.accounts import Viewer, customer_visibility, viewer_for
+from agentdesk.server.contacts import actor_for, contact_visible
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
-from agentdesk.server.models import Contact, Department, Message, MessageParty, User, utcnow
+from agentdesk.server.models import (
+    Contact,
+    Customer,
+    Department,
+    Message,
+    MessageParty,
+    User,
+    utcnow,
+)
 from agentdesk.wire import Mutation
 
 
@@ -113,7 +121,7 @@ def apply_message_mutation(session: Session, viewer: Viewer, mutation: Mutation)
             session, str(fields.get("for_user") or ""), str(fields.get("for_team") or "")
         )
         record = new_message(fields, actor, recipient, message_id=message_id, now=now)
-        _check_customer(session, viewer, record)
+        _keep_visible_links(session, viewer, record)
         row = Message(id=message_id, version=0, seq=next_seq(session), taken_by_id=actor.user_id)
         row.for_user_id = user.id if user else None
         row.for_department_id = department.id if department else None
@@ -133,7 +141,15 @@ def apply_message_mutation(session: Session, viewer: Viewer, mutation: Mutation)
         record = apply_message_op(
             message_record(row), mutation.op, fields, actor, now=now, recipient=recipient
         )
+        # Whoever acts on a message keeps seeing what becomes of it; so do the members of a
+        # team it leaves.
+        _add_party(session, message_id, actor.user_id)
         if mutation.op == "hand_on":
+            if row.for_department_id is not None:
+                for member in session.scalars(
+                    select(User.id).where(User.department_id == row.for_department_id)
+                ):
+                    _add_party(session, message_id, member)
             row.for_user_id = user.id if user else None
             row.for_department_id = department.id if department else None
             _add_party(session, message_id, row.for_user_id)
@@ -153,15 +169,21 @@ def _store(row: Message, record: dict[str, Any]) -> None:
     row.data = {k: v for k, v in record.items() if k not in ("id", "version", "state")}
 
 
-def _check_customer(session: Session, viewer: Viewer, record: dict[str, Any]) -> None:
-    """A message linked to a call or a sheet links only to one the taker may see."""
-    from agentdesk.server.contacts import contact_visible
-
+def _keep_visible_links(session: Session, viewer: Viewer, record: dict[str, Any]) -> None:
+    """A message links only to a call and a sheet the taker may see. A link that does not
+    hold (the call was never synced, say) is dropped: the message itself matters more."""
     contact_id = record.get("contact_id")
     if contact_id:
         contact = session.get(Contact, contact_id)
         if contact is None or not contact_visible(viewer, contact):
-            raise ValidationFailed([FieldError("contact_id", "no such contact")])
+            record["contact_id"] = None
+    customer_id = record.get("customer_id")
+    if customer_id:
+        found = session.scalar(
+            select(Customer.id).where(Customer.id == customer_id, customer_visibility(viewer))
+        )
+        if found is None:
+            record["customer_id"] = None
 
 
 def _may_see(session: Session, viewer: Viewer, row: Message) -> bool:

@@ -48,10 +48,18 @@ from agentdesk.domain.customers import (
     validate_changes,
 )
 from agentdesk.domain.errors import FieldError, ValidationFailed
-from agentdesk.domain.messages import Recipient, apply_message_op, new_message
+from agentdesk.domain.messages import (
+    Escalation,
+    Recipient,
+    apply_message_op,
+    escalations,
+    new_message,
+)
 from agentdesk.wire import ChangesPage, Mutation, MutationResult
 
 SCHEMA_VERSION: Final = 4
+#: How long a called-back message stays in the inbox.
+RECENT: Final = dt.timedelta(days=14)
 OutboxState = Literal["pending", "conflict", "rejected"]
 
 
@@ -692,14 +700,35 @@ class LocalStore:
             data = conn.scalar(select(MessageRow.data).where(MessageRow.id == message_id))
         return dict(data) if data is not None else None
 
-    def messages_for(self, username: str, team: str) -> list[dict[str, Any]]:
-        """Messages now for the user, or for their team."""
+    def messages_for(
+        self, username: str, team: str, *, now: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Messages now for the user, or for their team: every open one, and those called
+        back whose window closed in the last fortnight."""
+        since = ((now or dt.datetime.now(dt.UTC)) - RECENT).astimezone(dt.UTC).isoformat()
         with self.engine.connect() as conn:
             wanted = MessageRow.for_user == username
             if team:
                 wanted = or_(wanted, and_(MessageRow.for_user == "", MessageRow.for_team == team))
-            rows = conn.scalars(select(MessageRow.data).where(wanted)).all()
+            recent = or_(MessageRow.state != "called_back", MessageRow.callback_before > since)
+            rows = conn.scalars(select(MessageRow.data).where(wanted, recent)).all()
         return [dict(row) for row in rows]
+
+    def escalations(self, now: dt.datetime) -> list[Escalation]:
+        """Overdue callbacks and promises among what this desk holds (everyone's, for a
+        supervisor's desk)."""
+        return escalations(self.open_messages(), self.all_open_promises(), now)
+
+    def forget_message(self, message_id: str) -> None:
+        """Drop a message the server refused to take, once it has been taken again (the
+        server never had it, so nothing else of it is worth sending)."""
+        with self._tx() as conn:
+            conn.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.entity == "message", OutboxRow.entity_id == message_id
+                )
+            )
+            self._rebuild_message(conn, message_id)
 
     def messages_taken_by(self, username: str, *, limit: int = 100) -> list[dict[str, Any]]:
         """Messages the user took for others, newest first."""

@@ -1289,7 +1289,7 @@ def test_the_read_back_in_english_has_every_key_point_in_the_callers_time() -> N
     assert "Wei Zhang" in text
     assert "Beijing Metro Ticketing" in text
     assert "+86 10 6552 9988" in text
-    assert "The ticket printers at Xizhimen print blank tickets." in text
+    assert "“The ticket printers at Xizhimen print blank tickets”." in text
     assert "Anne Larsen" in text
     # And the window in the caller's own time, not the agent's (02:00–04:00 in Oslo)
     assert "on Tuesday 24 November between 09:00 and 11:00, your time" in text
@@ -1311,7 +1311,7 @@ def test_the_read_back_in_chinese_has_every_key_point_in_the_callers_time() -> N
     # Then the name is in Chinese order (family name first), with the organisation
     assert "北京地铁票务中心的张伟" in text
     assert "+86 10 6552 9988" in text
-    assert "西直门站的售票机打印出空白车票。" in text
+    assert "“西直门站的售票机打印出空白车票”。" in text
     assert "Anne Larsen" in text
     # And the window is in the caller's time, with the Chinese date and weekday
     assert "11月24日" in text
@@ -1329,7 +1329,7 @@ def test_the_read_back_in_norwegian_has_every_key_point_in_the_callers_time() ->
     assert "Wei Zhang" in text
     assert "Beijing Metro Ticketing" in text
     assert "+86 10 6552 9988" in text
-    assert "The ticket printers at Xizhimen print blank tickets." in text
+    assert "«The ticket printers at Xizhimen print blank tickets»." in text
     assert "Anne Larsen" in text
     assert "tirsdag 24. november" in text
     assert "mellom 09:00 og 11:00, din tid" in text
@@ -1405,3 +1405,17 @@ def test_a_message_taken_offline_arrives_after_its_window_overdue_not_refused() 
     # But a window that had already closed when it was taken is refused
     late = _refused(_fields(taken_at=_iso(synced)), now=synced)
     assert _fields_of(late) == ["callback_before"]
+
+
+def test_when_a_message_was_taken_is_bounded_by_the_clock() -> None:
+    ahead = _refused(_fields(taken_at=_iso(T0 + HOUR)))
+    assert _fields_of(ahead) == ["taken_at"] and "future" in ahead.errors[0].message
+    stale = _refused(_fields(taken_at=_iso(T0 - 40 * DAY)))
+    assert "taken_at" in _fields_of(stale)
+
+
+def test_a_window_in_a_zone_whose_abbreviation_is_ambiguous_shows_the_offset() -> None:
+    after = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)
+    # CST is China and US Central alike: the offset says which
+    assert window_text(after, after + 2 * HOUR, "Asia/Shanghai") == "Tue 24 Nov 09:00–11:00 UTC+8"
+    assert window_text(after, after + 2 * HOUR, "Asia/Kolkata").endswith("UTC+05:30")

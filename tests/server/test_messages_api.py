@@ -297,3 +297,36 @@ def test_a_promise_past_its_time_is_escalated_until_kept(client_for: ClientFor) 
     assert kept[0]["record"]["promises"][0]["done_at"]
     listed = client_for("supervisor").get("/api/v1/escalations").json()
     assert promise_id not in [e["id"] for e in listed]
+
+
+def test_a_team_message_handed_on_stays_visible_to_the_team_with_its_new_owner(
+    client_for: ClientFor,
+) -> None:
+    taken = take(client_for("agent_south"), for_user=None, for_team="North")
+    url = f"/api/v1/messages/{taken['id']}"
+    handed = client_for("engineer").post(f"{url}/hand-on", json={"to_user": "agent.south"})
+    assert handed.status_code == 200, handed.text
+    # The North agent, who had it as a team member, sees that it went elsewhere
+    seen = client_for("agent").get(url)
+    assert seen.status_code == 200
+    assert (seen.json()["for_user"], seen.json()["state"]) == ("agent.south", "new")
+    assert taken["id"] not in ids(client_for("agent"), mine=True)
+
+
+def test_the_same_message_posted_twice_is_taken_once(client_for: ClientFor) -> None:
+    message_id = str(uuid.uuid4())
+    first = client_for("agent").post("/api/v1/messages", json=message(id=message_id))
+    again = client_for("agent").post("/api/v1/messages", json=message(id=message_id))
+    assert first.status_code == again.status_code == 201
+    assert again.json()["version"] == first.json()["version"] == 1
+    # Another user cannot claim the id
+    other = client_for("agent_south").post("/api/v1/messages", json=message(id=message_id))
+    assert other.status_code == 422
+
+
+def test_a_link_to_a_call_that_is_not_there_does_not_stop_the_message(
+    client_for: ClientFor,
+) -> None:
+    taken = take(client_for("agent"), contact_id=str(uuid.uuid4()))
+    assert taken["contact_id"] is None
+    assert taken["state"] == "new"

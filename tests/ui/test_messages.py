@@ -159,3 +159,78 @@ def test_a_supervisor_sees_overdue_callbacks(
         )
 
     run(scenario())
+
+
+def test_a_message_the_server_refuses_is_shown_with_why_and_sent_again_corrected(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run
+) -> None:
+    async def scenario() -> None:
+        window = await _window(sqlite_server, vault)
+        store = window.session.store
+        # Given a message for a colleague the directory on this desk still listed, but who
+        # has left (the server no longer knows them)
+        day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+        fields = {
+            "first_name": "Ingrid",
+            "last_name": "Berg",
+            "organisation": "Fjordkraft Drift AS",
+            "phone": "+47 55 12 34 56",
+            "message": "Please call about the VPN.",
+            "urgency": "normal",
+            "for_user": "left.company",
+            "for_name": "Former Colleague",
+            "callback_after": f"{day}T09:00:00+00:00",
+            "callback_before": f"{day}T11:00:00+00:00",
+            "caller_timezone": "Europe/Oslo",
+        }
+        refused_id = "6f1f4d43-2c4c-4b8e-9d57-0a7b4c0c7d11"
+        await window.session.runner.write(store.record_message, refused_id, "create", fields)
+        window.session.wake_sync()
+        await until(lambda: (store.message(refused_id) or {}).get("refused"), "the refusal")
+        # When the agent looks at what they took
+        inbox = window.inbox
+        window.inbox_view.scope.setCurrentIndex(1)
+        await until(lambda: refused_id in inbox.records, "the taken-by-me list")
+        inbox.select(refused_id)
+        # Then it says it was refused, and why, and offers to correct it
+        await until(lambda: window.inbox_view.error.isVisibleTo(window), "the reason")
+        assert "for_user" in window.inbox_view.error.text()
+        row = window.inbox_view.ids().index(refused_id)
+        assert window.inbox_view.table.item(row, 3).text() == "Refused"
+        assert window.inbox_view.resend_button.isVisibleTo(window)
+        # When it is corrected in the form and sent again
+        window.inbox_view.resend_button.click()
+        form = window.message_form
+        assert form is not None
+        await until(lambda: form.message.toPlainText() == "Please call about the VPN.", "refill")
+        assert form.phone.text() == "+47 55 12 34 56"
+        await until(lambda: form.recipient.count() > 1, "the directory")
+        form.choose_recipient("agent.south")
+        form.send()
+        await until(lambda: not form.isVisible(), "the form to close")
+        # Then the refused one is gone and the corrected one is delivered
+        await until(lambda: store.message(refused_id) is None, "the refused one dropped")
+        await until(lambda: store.outbox_counts().pending == 0, "the push")
+        assert store.outbox_counts().rejected == 0
+
+    run(scenario())
+
+
+def test_a_callback_time_the_clocks_skip_is_refused_by_name(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run
+) -> None:
+    async def scenario() -> None:
+        window = await _window(sqlite_server, vault)
+        form = await _form(window)
+        _fill(form)
+        form.phone.setText("+47 55 12 34 56")
+        # 02:30 on the last Sunday of March does not exist in Oslo
+        form.day.setDate(QtCore.QDate(2027, 3, 28))
+        form.start.setTime(QtCore.QTime(2, 30))
+        form.end.setTime(QtCore.QTime(4, 0))
+        form.send()
+        assert "does not exist in Europe/Oslo" in form.errors["callback_after"].text()
+        assert form.isVisible()
+        form.done(0)
+
+    run(scenario())

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from agentdesk.domain.messages import is_overdue
 from agentdesk.server import messages
 from agentdesk.server.api.deps import SessionDep, ViewerDep
-from agentdesk.server.models import utcnow
+from agentdesk.server.models import Message, utcnow
 from agentdesk.wire import (
     CalledBackIn,
     EscalationPublic,
@@ -58,6 +58,11 @@ def take_message(body: MessageIn, session: SessionDep, viewer: ViewerDep) -> Mes
     without area code or invalid for its country).
     """
     fields = body.model_dump(exclude={"id"}, exclude_none=True)
+    if body.id is not None:
+        # The same message sent again (the answer was lost): the one already taken.
+        existing = session.get(Message, str(body.id))
+        if existing is not None and existing.taken_by_id == viewer.user_id:
+            return _public(messages.message_record(existing))
     return _step(session, viewer, body.id or uuid.uuid4(), "create", fields)
 
 
