@@ -228,7 +228,13 @@ class MainWindow(QtWidgets.QMainWindow):
         message.triggered.connect(lambda: self.take_message())
         inbox = contact_menu.addAction("&Inbox")
         inbox.setShortcut(QtGui.QKeySequence("Ctrl+I"))
-        inbox.triggered.connect(lambda: self.left_tabs.setCurrentWidget(self.inbox_view))
+        inbox.triggered.connect(self.focus_inbox)
+        acknowledge = contact_menu.addAction("Ac&knowledge message")
+        acknowledge.setShortcut(QtGui.QKeySequence("Ctrl+Shift+K"))
+        acknowledge.triggered.connect(self.inbox.acknowledge)
+        called_back = contact_menu.addAction("Message &called back…")
+        called_back.setShortcut(QtGui.QKeySequence("Ctrl+Shift+B"))
+        called_back.triggered.connect(self.inbox.ask_called_back)
         contact_menu.addSeparator()
         note = contact_menu.addAction("Add &note")
         note.setShortcut(QtGui.QKeySequence("Ctrl+Shift+N"))
@@ -257,6 +263,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.escalation_view is not None:
             index = self.left_tabs.indexOf(self.escalation_view)
             self.left_tabs.setTabText(index, f"Overdue ({count})" if count else "Overdue")
+
+    def focus_inbox(self) -> None:
+        """The inbox, with the keyboard in its list (arrows move, Enter opens)."""
+        self.left_tabs.setCurrentWidget(self.inbox_view)
+        self.inbox_view.table.setFocus()
+        message_id = self.inbox.selected_id()
+        if message_id is not None:
+            self.inbox.select(message_id)
 
     def take_message(self, refused: dict[str, Any] | None = None) -> None:
         """The message form, filled from the caller in hand when there is one (or from a
