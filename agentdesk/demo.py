@@ -24,8 +24,9 @@ from agentdesk.server.accounts import create_user, department_named, viewer_for
 from agentdesk.server.admin import import_sheets
 from agentdesk.server.db import make_engine, migrate, session_factory
 from agentdesk.server.messages import apply_message_mutation
-from agentdesk.server.models import Message, User
+from agentdesk.server.models import Customer, Message, User, Visit
 from agentdesk.server.telephony import rotate_bridge_token
+from agentdesk.server.visits import apply_visit_mutation
 from agentdesk.wire import Mutation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,8 @@ def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> tuple[str, str]
         token = rotate_bridge_token(session, DEMO_BRIDGE)
         if session.scalar(select(Message.id).limit(1)) is None:
             _demo_messages(session)
+        if session.scalar(select(Visit.id).limit(1)) is None:
+            _demo_visit(session)
     engine.dispose()
     return str(report), token
 
@@ -146,6 +149,34 @@ def _demo_messages(session: Session) -> None:
             fields={**fields, "for_user": DEMO_AGENT.username},
         )
         apply_message_mutation(session, viewer, mutation)
+
+
+def _demo_visit(session: Session) -> None:
+    """Marco's visit tomorrow morning to Bjørn Ødegård's clicking disk, scheduled by Anna."""
+    supervisor = session.scalar(select(User).where(User.username == "anna"))
+    customer = session.scalar(select(Customer).where(Customer.name == "Bjørn Ødegård"))
+    if supervisor is None or customer is None:
+        return
+    oslo = ZoneInfo("Europe/Oslo")
+    day = dt.datetime.now(oslo).date() + dt.timedelta(days=1)
+    computer = (customer.data.get("devices") or [{}])[0].get("computer_name", "")
+    fields = {
+        "customer_id": customer.id,
+        "device": computer,
+        "fault": "Disken klikker og maskinen henger ved oppstart. Ingen ny sikkerhetskopi.",
+        "window_start": dt.datetime.combine(day, dt.time(10), tzinfo=oslo).isoformat(),
+        "window_end": dt.datetime.combine(day, dt.time(12), tzinfo=oslo).isoformat(),
+        "engineer": "marco",
+    }
+    mutation = Mutation(
+        id=uuid.uuid4(),
+        entity="visit",
+        entity_id=uuid.uuid4(),
+        op="create",
+        base_version=0,
+        fields=fields,
+    )
+    apply_visit_mutation(session, viewer_for(supervisor), mutation)
 
 
 def free_port() -> int:

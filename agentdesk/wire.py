@@ -106,7 +106,7 @@ class Mutation(BaseModel):
     """One change made on a desk; ``id`` is generated there and is the idempotency key."""
 
     id: uuid.UUID
-    entity: Literal["customer", "contact", "message"]
+    entity: Literal["customer", "contact", "message", "visit"]
     entity_id: uuid.UUID
     op: Literal[
         "create",
@@ -127,6 +127,11 @@ class Mutation(BaseModel):
         "acknowledge",
         "called_back",
         "hand_on",
+        "checklist",
+        "running_late",
+        "step",
+        "report",
+        "cancel",
     ]
     base_version: int = Field(ge=0)
     fields: dict[str, Any]
@@ -158,7 +163,7 @@ class PushResponse(BaseModel):
 
 class Change(BaseModel):
     seq: int
-    entity: Literal["customer", "contact", "message"]
+    entity: Literal["customer", "contact", "message", "visit"]
     id: str
     version: int
     data: dict[str, Any]
@@ -286,3 +291,18 @@ class EscalationPublic(BaseModel):
     due_at: str
     late_s: float
     record_id: str
+
+
+class VisitIn(BaseModel):
+    """A visit to schedule: times are ISO 8601 with an offset; ``engineer`` is a user name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID | None = None
+    customer_id: str | None = None
+    contact_id: str | None = None
+    device: str | None = None
+    fault: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+    engineer: str | None = None

@@ -389,7 +389,8 @@ def test_the_demo_is_prepared_once_with_messages_for_the_demo_agent(tmp_path: Pa
     from agentdesk.domain.messages import is_overdue
     from agentdesk.server.db import make_engine, session_factory
     from agentdesk.server.messages import message_record
-    from agentdesk.server.models import Message
+    from agentdesk.server.models import Message, Visit
+    from agentdesk.server.visits import visit_record
 
     db_url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     # Given the demo prepared twice (as every `make run` does)
@@ -404,3 +405,9 @@ def test_the_demo_is_prepared_once_with_messages_for_the_demo_agent(tmp_path: Pa
     assert {r["for_user"] for r in records} == {"ingrid"}
     now = dt.datetime.now(dt.UTC)
     assert sorted(is_overdue(r, now) for r in records) == [False, True]
+    # And Marco has one visit to make, to Bjørn Ødegård
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        visits = [visit_record(v) for v in session.scalars(select(Visit))]
+    engine.dispose()
+    assert [(v["engineer"], v["customer_name"]) for v in visits] == [("marco", "Bjørn Ødegård")]

@@ -100,7 +100,7 @@ class DeskSession(QtCore.QObject):
         self.listener.start()
 
     def _heard(self, event: ServerEvent) -> None:
-        if event.kind in ("changes", "contact", "message"):
+        if event.kind in ("changes", "contact", "message", "visit"):
             self.engine.wake()
 
     def wake_sync(self) -> None:

@@ -76,6 +76,8 @@ def category_text(category: str) -> str:
 
 def channel_text(record: Mapping[str, Any]) -> str:
     channel = str(record.get("channel") or "")
+    if channel == "visit":
+        return "On-site visit"
     return CHANNELS.get(channel, channel or NO_VALUE)
 
 

@@ -11,6 +11,7 @@ from agentdesk import __version__
 from agentdesk.domain.customers import Customer
 from agentdesk.domain.errors import ValidationFailed
 from agentdesk.domain.hold import DEFAULT_INTERVAL_S, check_interval
+from agentdesk.domain.visits import history_entry
 from agentdesk.sync.client import Offline, ServerTrouble
 from agentdesk.wire import Directory, SitePublic
 from ui.background import Background
@@ -36,6 +37,13 @@ from ui.search_panel import SearchController, SearchView
 from ui.sheet_controller import SheetController
 from ui.sheet_view import EmptySheet, SheetView
 from ui.sync_status import SyncStatusWidget
+from ui.visits import (
+    ScheduleVisitDialog,
+    VisitController,
+    VisitPanel,
+    VisitsView,
+    new_visit_id,
+)
 
 
 def saved_interval() -> float:
@@ -118,10 +126,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self.inbox.opened.connect(
             lambda _id: self.right.setCurrentWidget(self.inbox_view.detail_panel)
         )
+        self.visits_view = VisitsView()
+        self.visit_panel = VisitPanel()
+        self.visits = VisitController(
+            self.visits_view,
+            self.visit_panel,
+            session,
+            self.background,
+            self.notifier,
+            organisation=session.user.department or "",
+        )
+        self.right.addWidget(self.visit_panel)
+        self.visits.opened.connect(lambda _id: self.right.setCurrentWidget(self.visit_panel))
+        self.visits.open_customer.connect(self.open_customer)
+        self.visits_view.schedule_button.clicked.connect(self.schedule_visit)
         self.left_tabs = QtWidgets.QTabWidget()
         self.left_tabs.setObjectName("left-tabs")
         self.left_tabs.addTab(self.search_view, "Customers")
         self.left_tabs.addTab(self.inbox_view, "Inbox")
+        self.left_tabs.addTab(self.visits_view, "Visits")
+        if session.user.role == "engineer":
+            self.left_tabs.setCurrentWidget(self.visits_view)
         self.inbox.unread_changed.connect(self._unread)
         self.escalation_view: EscalationView | None = None
         if session.user.role in ("supervisor", "admin"):
@@ -235,6 +260,9 @@ class MainWindow(QtWidgets.QMainWindow):
         called_back = contact_menu.addAction("Message &called back…")
         called_back.setShortcut(QtGui.QKeySequence("Ctrl+Shift+B"))
         called_back.triggered.connect(self.inbox.ask_called_back)
+        visit = contact_menu.addAction("Schedule a &visit…")
+        visit.setShortcut(QtGui.QKeySequence("Ctrl+Shift+V"))
+        visit.triggered.connect(self.schedule_visit)
         contact_menu.addSeparator()
         note = contact_menu.addAction("Add &note")
         note.setShortcut(QtGui.QKeySequence("Ctrl+Shift+N"))
@@ -263,6 +291,55 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.escalation_view is not None:
             index = self.left_tabs.indexOf(self.escalation_view)
             self.left_tabs.setTabText(index, f"Overdue ({count})" if count else "Overdue")
+
+    def schedule_visit(self) -> None:
+        """A visit to the customer of the contact in hand, or of the open sheet."""
+        contact = self.contacts.current or {}
+        customer_id = contact.get("customer_id") or self.sheet.customer_id
+        if not customer_id:
+            self.statusBar().showMessage("Open the customer's sheet first.", 5000)
+            return
+        store = self.session.store
+        fault = "\n".join(str(n.get("text", "")) for n in contact.get("notes") or [])
+
+        async def load() -> tuple[Customer | None, Directory | None]:
+            customer = await self.session.runner.read(store.customer, str(customer_id))
+            return customer, await load_directory(self.session)
+
+        def show(found: tuple[Customer | None, Directory | None]) -> None:
+            customer, directory = found
+            if customer is None:
+                return
+            dialog = ScheduleVisitDialog(self, customer, directory, fault=fault)
+            self._visit_dialog = dialog
+            visit_id = new_visit_id()
+
+            def accepted() -> None:
+                fields = dialog.fields()
+                if contact.get("id"):
+                    fields["contact_id"] = str(contact["id"])
+                write = self.session.runner.write(store.record_visit, visit_id, "create", fields)
+
+                def kept(record: dict[str, Any]) -> None:
+                    self.session.wake_sync()
+                    self.visits.refresh()
+                    self.statusBar().showMessage(
+                        f"Visit scheduled for {record['engineer_name']}.", 6000
+                    )
+
+                def refused(error: BaseException) -> None:
+                    if isinstance(error, ValidationFailed):
+                        dialog.show_errors(error.errors)
+                        dialog.open()
+                        return
+                    self.background.report(error)
+
+                self.background.run(write, success=kept, failure=refused)
+
+            dialog.accepted.connect(accepted)
+            dialog.open()
+
+        self.background.run(load(), name="schedule-visit", success=show)
 
     def focus_inbox(self) -> None:
         """The inbox, with the keyboard in its list (arrows move, Enter opens)."""
@@ -393,15 +470,17 @@ class MainWindow(QtWidgets.QMainWindow):
     def _load_history(self, customer_id: str) -> None:
         store = self.session.store
 
+        async def load() -> list[dict[str, Any]]:
+            contacts = await self.session.runner.read(store.contacts_of, customer_id)
+            visits = await self.session.runner.read(store.visits_of_customer, customer_id)
+            merged = [*contacts, *(history_entry(v) for v in visits)]
+            return sorted(merged, key=lambda r: str(r.get("offered_at")), reverse=True)
+
         def show(records: list[dict[str, Any]]) -> None:
             if self.sheet.customer_id == customer_id:
                 self.history_view.set_records(records, tz=local_zone())
 
-        self.background.run(
-            self.session.runner.read(store.contacts_of, customer_id),
-            name="history-load",
-            success=show,
-        )
+        self.background.run(load(), name="history-load", success=show)
 
     def _records_changed(self, ids: set[str]) -> None:
         if self.sheet.customer_id is not None and not self.sheet.creating:
@@ -409,7 +488,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _history_contact(self, contact_id: str) -> None:
         def take(record: dict[str, Any] | None) -> None:
-            if record is not None and not record.get("wrap_up") and self.contacts.current is None:
+            if record is None:
+                self.visits.open(contact_id)  # a visit in the history opens as a visit
+                return
+            if not record.get("wrap_up") and self.contacts.current is None:
                 self.contacts.take(record)
 
         self.background.run(
@@ -454,6 +536,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """The site's check-back interval, unless this desk was set otherwise."""
         if site.organisation:
             self.scripts.organisation = site.organisation
+            self.visits.organisation = site.organisation
             self.scripts.refresh()
         if QtCore.QSettings().value("check_back_interval_s") is None:
             self.calls.set_interval(site.check_back_interval_s)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
+    from ui.qt import QtWidgets
 
 SIZE = (1600, 900)
 
@@ -317,7 +318,107 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     grab(inbox_window, "17-inbox")
     inbox_window.close()
     await other.close()
+
+    await visit_screens(server, vault, out, grab)
     return saved
+
+
+async def visit_screens(
+    server: str, vault: object, out: Path, grab: Callable[[object, str], None]
+) -> None:
+    """Marco's day: the visit list, the equipment sheet, the signature, the PDF."""
+    from PySide6.QtPdf import QPdfDocument
+
+    from agentdesk.demo import DEMO_USERS
+    from ui.desk_session import SignIn, sign_in
+    from ui.main_window import MainWindow
+    from ui.qt import QtCore
+
+    marco = next(u for u in DEMO_USERS if u.username == "marco")
+    session = await sign_in(SignIn(server, marco.username, marco.password, remember=False), vault)  # type: ignore[arg-type]
+    window = MainWindow(session)
+    window.background.show_dialogs = False
+    window.resize(*SIZE)
+    window.show()
+    session.start()
+    await wait_for(lambda: bool(window.visits_view.ids()), "Marco's visit")
+    visit_id = window.visits_view.ids()[0]
+    window.visits_view.table.selectRow(0)
+    window.visits.open(visit_id)
+    await wait_for(lambda: window.visits.current is not None, "the visit opened")
+    await wait_for(lambda: "Computers" in window.visit_panel.sheet.toPlainText(), "the sheet")
+    await _settle()
+    grab(window, "18-visits-equipment-sheet")
+    panel = window.visit_panel
+    panel.add_part_button.click()
+    _cell(panel.parts, 0, 0).setText("SSD 1 TB (Samsung 990 Pro)")
+    _cell(panel.parts, 0, 2).setCheckState(QtCore.Qt.CheckState.Checked)
+    panel.add_tool_button.click()
+    _cell(panel.tools, 0, 0).setText("Torx T5 screwdriver, USB recovery stick")
+    _cell(panel.tools, 0, 2).setCheckState(QtCore.Qt.CheckState.Checked)
+    panel.form_ready.setChecked(True)
+    window.visits.save_checklist()
+    await wait_for(lambda: "packed" in panel.prepared_label.text(), "the checklist")
+    window.visits.want_disk_step()
+    for _ in range(6):
+        before = window.visits.next_step()
+        panel.next_step_button.click()
+        await wait_for(lambda b=before: window.visits.next_step() != b, "a step")  # type: ignore[misc]
+    sign(panel.disk_pad, 0)
+    panel.tabs.setCurrentIndex(2)
+    await _settle()
+    grab(window, "19-visit-on-site-disk-consent")
+    for _ in range(3):
+        before = window.visits.next_step()
+        panel.next_step_button.click()
+        await wait_for(lambda b=before: window.visits.next_step() != b, "a step")  # type: ignore[misc]
+    panel.tabs.setCurrentIndex(3)
+    panel.work_done.setPlainText(
+        "Byttet disk (SSD 1 TB), gjenopprettet fra skyen. Anbefalt daglig sikkerhetskopi."
+    )
+    panel.minutes.setValue(85)
+    panel.rating.setCurrentIndex(panel.rating.findData(5))
+    panel.comment.setText("Rask og ryddig, takk!")
+    await _settle()
+    sign(panel.pad, 1)
+    await _settle()
+    grab(window, "20-signature-pad")
+    window.visits.close_report()
+    await wait_for(lambda: (window.visits.current or {}).get("state") == "closed", "closed")
+    pdf = out / "service-report.pdf"
+    window.visits.export("report", pdf)
+    await wait_for(lambda: getattr(window.visits, "exported", None) == pdf, "the PDF")
+    document = QPdfDocument()
+    document.load(str(pdf))
+    page = document.render(0, QtCore.QSize(1240, 1754))
+    page.save(str(out / "21-report-pdf.png"))
+    pdf.unlink()
+    window.close()
+    await session.close()
+
+
+def _cell(table: QtWidgets.QTableWidget, row: int, column: int) -> QtWidgets.QTableWidgetItem:
+    item = table.item(row, column)
+    assert item is not None
+    return item
+
+
+def sign(pad: object, variant: int) -> None:
+    """A signature as a hand would draw it (for the pictures)."""
+    import math
+
+    from ui.qt import QtCore
+
+    pad.begin(QtCore.QPointF(40, 95))  # type: ignore[attr-defined]
+    for step in range(0, 260, 3):
+        x = 40 + step * 1.3
+        y = 95 - 28 * math.sin(step / (14 + 4 * variant)) - 10 * math.sin(step / 5)
+        pad.extend(QtCore.QPointF(x, y))  # type: ignore[attr-defined]
+    pad.finish()  # type: ignore[attr-defined]
+    pad.begin(QtCore.QPointF(120, 60))  # type: ignore[attr-defined]
+    for step in range(0, 60, 3):
+        pad.extend(QtCore.QPointF(120 + step, 60 + step * 0.9))  # type: ignore[attr-defined]
+    pad.finish()  # type: ignore[attr-defined]
 
 
 async def message_screens(window: MainWindow, grab: Callable[[object, str], None]) -> None:

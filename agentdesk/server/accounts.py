@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from agentdesk.domain.customers import normalise_phone, normalise_timezone
 from agentdesk.domain.errors import FieldValueError
 from agentdesk.server import security
-from agentdesk.server.models import ROLES, Customer, Department, RefreshToken, User, utcnow
+from agentdesk.server.models import ROLES, Customer, Department, RefreshToken, User, Visit, utcnow
 from agentdesk.wire import UserPublic
 
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
@@ -59,9 +59,15 @@ def customer_visibility(viewer: Viewer) -> ColumnElement[bool]:
     """Customers the viewer may see: everything, or their department's and unassigned ones."""
     if viewer.sees_everything:
         return true()
+    # An engineer sees the sheets of the customers they visit (the equipment sheet).
+    visited = Customer.id.in_(select(Visit.customer_id).where(Visit.engineer_id == viewer.user_id))
     if viewer.department_id is None:
-        return Customer.department_id.is_(None)
-    return or_(Customer.department_id == viewer.department_id, Customer.department_id.is_(None))
+        return or_(Customer.department_id.is_(None), visited)
+    return or_(
+        Customer.department_id == viewer.department_id,
+        Customer.department_id.is_(None),
+        visited,
+    )
 
 
 def department_named(session: Session, name: str, *, create: bool = False) -> Department | None:

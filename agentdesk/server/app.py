@@ -21,6 +21,7 @@ from agentdesk.server.api.routes import (
     messages,
     sync,
     telephony,
+    visits,
 )
 from agentdesk.server.config import ServerSettings
 from agentdesk.server.customers import Conflict, Forbidden, NotFound
@@ -108,6 +109,7 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
         telephony.router,
         events.router,
         messages.router,
+        visits.router,
     ):
         app.include_router(router)
     return app

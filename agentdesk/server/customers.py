@@ -44,7 +44,15 @@ from agentdesk.server.models import (
     CustomerRevision,
     Department,
     Message,
+    Visit,
     utcnow,
+)
+from agentdesk.server.visits import (
+    VisitNotFound,
+    apply_visit_mutation,
+    get_visit,
+    visit_record,
+    visit_visibility,
 )
 from agentdesk.wire import Change, ChangesPage, Mutation, MutationResult
 
@@ -277,6 +285,10 @@ def _apply_one(
         message = apply_message_mutation(session, viewer, mutation)
         _remember(session, viewer, mutation, message.version)
         return _result(mutation, "applied", version=message.version, record=message_record(message))
+    if mutation.entity == "visit":
+        visit = apply_visit_mutation(session, viewer, mutation)
+        _remember(session, viewer, mutation, visit.version)
+        return _result(mutation, "applied", version=visit.version, record=visit_record(visit))
     if mutation.op == "create":
         row = create_customer(
             session, viewer, {**mutation.fields, "id": entity_id}, device_id=device_id
@@ -350,7 +362,7 @@ def apply_mutation(
             "rejected",
             errors=[{"field": e.field, "message": e.message} for e in failed.errors],
         )
-    except (NotFound, ContactNotFound, MessageNotFound):
+    except (NotFound, ContactNotFound, MessageNotFound, VisitNotFound):
         return _result(
             mutation, "rejected", errors=[{"field": "id", "message": f"no such {mutation.entity}"}]
         )
@@ -375,6 +387,11 @@ def _duplicate(
             record = message_record(get_message(session, viewer, done.entity_id))
         except MessageNotFound:
             record = None
+    elif done.entity == "visit":
+        try:
+            record = visit_record(get_visit(session, viewer, done.entity_id))
+        except VisitNotFound:
+            record = None
     else:
         row = session.scalar(
             select(Customer).where(Customer.id == done.entity_id, customer_visibility(viewer))
@@ -386,9 +403,17 @@ def _duplicate(
 def _contact_visibility(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.sees_everything:
         return true()
+    # An engineer reads the contact history of the customers they visit.
+    visited = Contact.customer_id.in_(
+        select(Visit.customer_id).where(Visit.engineer_id == viewer.user_id)
+    )
     if viewer.department_id is None:
-        return Contact.department_id.is_(None)
-    return or_(Contact.department_id == viewer.department_id, Contact.department_id.is_(None))
+        return or_(Contact.department_id.is_(None), visited)
+    return or_(
+        Contact.department_id == viewer.department_id,
+        Contact.department_id.is_(None),
+        visited,
+    )
 
 
 def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> ChangesPage:
@@ -406,6 +431,7 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
     messages = select(Message).where(
         Message.seq > since, Message.seq <= high, message_visibility(viewer)
     )
+    visits = select(Visit).where(Visit.seq > since, Visit.seq <= high, visit_visibility(viewer))
     # One row more than the page tells whether another page exists, so a last page that
     # happens to be full does not send the desk back for an empty one.
     found: list[tuple[int, str, Any]] = [
@@ -420,6 +446,9 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
         (r.seq, "message", r)
         for r in session.scalars(messages.order_by(Message.seq).limit(limit + 1))
     ]
+    found += [
+        (r.seq, "visit", r) for r in session.scalars(visits.order_by(Visit.seq).limit(limit + 1))
+    ]
     found.sort(key=lambda item: item[0])
     has_more = len(found) > limit
     found = found[:limit]
@@ -430,6 +459,7 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
             (sheets, Customer.seq),
             (contacts, Contact.seq),
             (messages, Message.seq),
+            (visits, Visit.seq),
         ):
             remaining += int(
                 session.scalar(
@@ -441,6 +471,7 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
         "customer": record_of,
         "contact": contact_record,
         "message": message_record,
+        "visit": visit_record,
     }
     changes = [
         Change(seq=seq, entity=entity, id=row.id, version=row.version, data=describe[entity](row))

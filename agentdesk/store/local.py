@@ -55,9 +55,10 @@ from agentdesk.domain.messages import (
     escalations,
     new_message,
 )
+from agentdesk.domain.visits import Engineer, apply_visit_op, new_visit
 from agentdesk.wire import ChangesPage, Mutation, MutationResult
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 #: How long a called-back message stays in the inbox.
 RECENT: Final = dt.timedelta(days=14)
 OutboxState = Literal["pending", "conflict", "rejected"]
@@ -120,6 +121,20 @@ class MessageRow(Base):
     for_team: Mapped[str] = mapped_column(String(100), index=True)
     taken_by: Mapped[str] = mapped_column(String(64), index=True)
     callback_before: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class VisitRow(Base):
+    """An engineer's visit: as the server last described it, and as the desk sees it."""
+
+    __tablename__ = "visits"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    engineer: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    window_start: Mapped[str] = mapped_column(String(40), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -438,8 +453,9 @@ class LocalStore:
                 if entity == "contact":
                     self._contact_result(conn, result)
                     continue
-                if entity == "message":
-                    self._message_result(conn, result)
+                kind = _KINDS.get(str(entity))
+                if kind is not None:
+                    self._record_result(conn, kind, result)
                     continue
                 if result.status in ("applied", "duplicate"):
                     conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
@@ -471,9 +487,10 @@ class LocalStore:
                         self._rebuild_contact(conn, change.id)
                         touched.add(change.id)
                     continue
-                if change.entity == "message":
-                    if self._take_message(conn, change.id, change.version, change.data):
-                        self._rebuild_message(conn, change.id)
+                kind = _KINDS.get(change.entity)
+                if kind is not None:
+                    if self._take(conn, kind, change.id, change.version, change.data):
+                        self._rebuild_record(conn, kind, change.id)
                         touched.add(change.id)
                     continue
                 if self._take_server_record(conn, {**change.data, "version": change.version}):
@@ -504,11 +521,6 @@ class LocalStore:
         self, conn: Connection, contact_id: str, version: int, data: Mapping[str, Any]
     ) -> bool:
         return self._take(conn, _CONTACTS, contact_id, version, data)
-
-    def _take_message(
-        self, conn: Connection, message_id: str, version: int, data: Mapping[str, Any]
-    ) -> bool:
-        return self._take(conn, _MESSAGES, message_id, version, data)
 
     def _rebuild_record(self, conn: Connection, kind: _Kind, record_id: str) -> None:
         """What the agent sees: the server's record with the desk's unsent steps on top.
@@ -673,11 +685,11 @@ class LocalStore:
         assert data is not None
         return dict(data)
 
-    def _message_result(self, conn: Connection, result: MutationResult) -> None:
+    def _record_result(self, conn: Connection, kind: _Kind, result: MutationResult) -> None:
         self._settle(conn, result)
         if result.record is not None and result.version is not None:
-            self._take_message(conn, result.entity_id, result.version, result.record)
-        self._rebuild_message(conn, result.entity_id)
+            self._take(conn, kind, result.entity_id, result.version, result.record)
+        self._rebuild_record(conn, kind, result.entity_id)
 
     def _settle(self, conn: Connection, result: MutationResult) -> None:
         """An applied step leaves the outbox; a refused one stays there with its reasons."""
@@ -694,6 +706,88 @@ class LocalStore:
             .where(OutboxRow.id == result.id)
             .values(state=result.status, detail=detail)
         )
+
+    # --- visits -------------------------------------------------------------------------------
+
+    def record_visit(
+        self,
+        visit_id: str,
+        op: str,
+        fields: Mapping[str, Any],
+        *,
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Schedule a visit (``op="create"``, with ``engineer_name`` and ``customer_name``
+        as the desk knows them) or record a step on one, committed with its outbox row.
+        Raises ValidationFailed naming each field; nothing is written then."""
+        moment = now or dt.datetime.now(dt.UTC)
+        with self._tx() as conn:
+            actor = self._actor(conn)
+            if actor is None:
+                raise StoreError("sign in before recording visits")
+            row = conn.scalar(select(VisitRow.data).where(VisitRow.id == visit_id))
+            if op == "create":
+                if row is not None:
+                    raise ValidationFailed([FieldError("id", "this visit is already scheduled")])
+                _new_visit_view(fields, actor, visit_id, moment)
+            else:
+                if row is None:
+                    raise KeyError(visit_id)
+                apply_visit_op(row, op, fields, actor, now=moment)
+            self._enqueue(conn, visit_id, op, 0, dict(fields), entity="visit", now=moment)
+            self._rebuild_record(conn, _VISITS, visit_id)
+            data = conn.scalar(select(VisitRow.data).where(VisitRow.id == visit_id))
+        assert data is not None
+        return dict(data)
+
+    def visit(self, visit_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            data = conn.scalar(select(VisitRow.data).where(VisitRow.id == visit_id))
+        return dict(data) if data is not None else None
+
+    def visits_of_engineer(self, username: str) -> list[dict[str, Any]]:
+        """The engineer's visits, in time order."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(VisitRow.data)
+                .where(VisitRow.engineer == username)
+                .order_by(VisitRow.window_start, VisitRow.id)
+            ).all()
+        return [dict(row) for row in rows]
+
+    def open_visits(self) -> list[dict[str, Any]]:
+        """Every visit not closed or cancelled that this desk holds, in time order."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(VisitRow.data)
+                .where(VisitRow.state.in_(("scheduled", "on_site")))
+                .order_by(VisitRow.window_start, VisitRow.id)
+            ).all()
+        return [dict(row) for row in rows]
+
+    def visits_of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """A customer's visits, newest first (the previous visits on the equipment sheet)."""
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                select(VisitRow.data)
+                .where(VisitRow.customer_id == customer_id)
+                .order_by(VisitRow.window_start.desc(), VisitRow.id)
+            ).all()
+        return [dict(row) for row in rows]
+
+    def visit_refusals(self, visit_id: str) -> list[OutboxIssue]:
+        """Steps on a visit the server refused, with its reasons."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.entity == "visit",
+                    OutboxRow.entity_id == visit_id,
+                    OutboxRow.state != "pending",
+                )
+                .order_by(OutboxRow.seq)
+            ).all()
+        return [_issue(row) for row in rows]
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -1067,6 +1161,33 @@ def _new_message_view(
     return view
 
 
+def _new_visit_view(
+    fields: Mapping[str, Any], actor: Actor, visit_id: str, at: dt.datetime
+) -> dict[str, Any]:
+    username = str(fields.get("engineer") or "").strip()
+    engineer = Engineer(username=username, full_name=str(fields.get("engineer_name") or username))
+    view = new_visit(
+        fields,
+        actor,
+        engineer if username else Engineer(),
+        visit_id=visit_id,
+        now=at,
+        customer_name=str(fields.get("customer_name") or ""),
+    )
+    view["unsent"] = True
+    return view
+
+
+def _visit_columns(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "state": str(record.get("state", "scheduled")),
+        "engineer": str(record.get("engineer") or ""),
+        "customer_id": str(record.get("customer_id") or ""),
+        "window_start": str(record.get("window_start", "")),
+        "data": dict(record),
+    }
+
+
 _CONTACTS: Final = _Kind(
     entity="contact",
     row=ContactRow,
@@ -1083,3 +1204,11 @@ _MESSAGES: Final = _Kind(
         view, op, fields, actor, now=at, recipient=_recipient(fields, "to")
     ),
 )
+_VISITS: Final = _Kind(
+    entity="visit",
+    row=VisitRow,
+    columns=_visit_columns,
+    create=_new_visit_view,
+    step=lambda view, op, fields, actor, at: apply_visit_op(view, op, fields, actor, now=at),
+)
+_KINDS: Final[dict[str, _Kind]] = {"contact": _CONTACTS, "message": _MESSAGES, "visit": _VISITS}
