@@ -37,6 +37,11 @@ def _when(value: object, tz: dt.tzinfo) -> str:
     return dt.datetime.fromisoformat(str(value)).astimezone(tz).strftime("%d %b %Y %H:%M")
 
 
+def _lines(value: object) -> str:
+    """Text with its line breaks kept."""
+    return _e(value).replace("\n", "<br>")
+
+
 def _rows(pairs: Iterable[tuple[str, object]]) -> str:
     return "".join(
         f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in pairs if value
@@ -156,7 +161,7 @@ def report_html(
         ),
         "</table>",
         "<h2>Work done</h2>",
-        f"<p>{_e(report.get('work_done'))}</p>",
+        f"<p>{_lines(report.get('work_done'))}</p>",
     ]
     used = report.get("parts_used") or []
     if used:
@@ -196,7 +201,7 @@ def report_html(
         stars = "★" * int(report["rating"]) + "☆" * (5 - int(report["rating"]))
         parts.append(f"<p>Rating: {stars} ({_e(report['rating'])} of 5)</p>")
     if report.get("comment"):
-        parts.append(f"<p>Comment: {_e(report['comment'])}</p>")
+        parts.append(f"<p>Comment: {_lines(report['comment'])}</p>")
     return _document(parts)
 
 

@@ -194,6 +194,7 @@ class VisitPanel(QtWidgets.QWidget):
         self.intro.setWordWrap(True)
         self.steps = QtWidgets.QListWidget()
         self.steps.setObjectName("visit-steps")
+        self.steps.setMinimumHeight(150)
         self.consent_by = QtWidgets.QLineEdit()
         self.consent_by.setPlaceholderText("Who gave consent (name)")
         self.consent_how = QtWidgets.QComboBox()
@@ -458,6 +459,9 @@ class VisitController(QtCore.QObject):
             self.open(str(item.data(Qt.ItemDataRole.UserRole)))
 
     def open(self, visit_id: str) -> None:
+        if self.current is not None and self.current["id"] == visit_id:
+            self.opened.emit(visit_id)  # already open: keep what is typed and drawn
+            return
         store = self.session.store
 
         async def load() -> tuple[dict[str, Any] | None, Customer | None, list[Any], list[Any]]:
@@ -515,6 +519,11 @@ class VisitController(QtCore.QObject):
         )
         panel.pad.clear()
         panel.disk_pad.clear()
+        panel.rating.setCurrentIndex(max(0, panel.rating.findData(report.get("rating"))))
+        panel.comment.setText(str(report.get("comment") or ""))
+        panel.no_signature.setText(str(report.get("no_signature_reason") or ""))
+        panel.minutes.setValue(int(report.get("minutes_on_site") or self._minutes_on_site(visit)))
+        self._show_refusals(str(visit["id"]))
         panel.consent_by.setText(customer.name if customer is not None else "")
         language = customer.language if customer is not None else "en"
         phrase = introduction(language, self.session.user.full_name, self.organisation)
@@ -561,8 +570,32 @@ class VisitController(QtCore.QObject):
         panel.disk_button.setVisible(not self._disk_wanted and open_)
         panel.late_button.setEnabled(open_ and "arrival" not in steps)
         panel.close_button.setEnabled(open_ and "arrival" in steps)
-        if visit.get("report"):
-            panel.close_button.setText("Closed")
+        panel.close_button.setText("Closed" if visit.get("report") else "Close the report")
+        panel.report_pdf_button.setEnabled(bool(visit.get("report")))
+
+    def _minutes_on_site(self, visit: dict[str, Any]) -> int:
+        """Minutes since the arrival, as a first guess at the time on site."""
+        arrival = (visit.get("steps") or {}).get("arrival")
+        if not arrival:
+            return 0
+        spent = self.clock() - dt.datetime.fromisoformat(str(arrival["at"]))
+        return max(1, min(24 * 60, round(spent.total_seconds() / 60)))
+
+    def _show_refusals(self, visit_id: str) -> None:
+        """Steps the server refused (the visit was cancelled meanwhile, say) stay on the
+        desk; the panel says which and why."""
+        store = self.session.store
+
+        def show(issues: list[Any]) -> None:
+            if not issues or self.current is None or self.current["id"] != visit_id:
+                return
+            reasons = "; ".join(f"{field}: {text}" for i in issues for field, text in i.errors)
+            self.panel.error.setText(
+                f"The server refused {len(issues)} step(s), kept on this desk: {reasons}"
+            )
+            self.panel.error.show()
+
+        self.background.run(self.session.runner.read(store.visit_refusals, visit_id), success=show)
 
     def _wanted_steps(self) -> list[str]:
         return [
@@ -627,10 +660,7 @@ class VisitController(QtCore.QObject):
             "checklist",
             {
                 "parts": _items_of(self.panel.parts, packed=True),
-                "tools": [
-                    {"item": t["item"], "packed": t["packed"]}
-                    for t in _items_of(self.panel.tools, packed=True)
-                ],
+                "tools": _items_of(self.panel.tools, packed=True),
                 "form_ready": self.panel.form_ready.isChecked(),
             },
             done=used_from_packed,
@@ -667,10 +697,11 @@ class VisitController(QtCore.QObject):
         )
         if not ok:
             return
-        reason, _ok = QtWidgets.QInputDialog.getText(
+        reason, ok = QtWidgets.QInputDialog.getText(
             self.view.window(), "Running late", "Why (for the record)?"
         )
-        self.running_late(minutes, reason)
+        if ok:
+            self.running_late(minutes, reason)
 
     def running_late(self, minutes: int, reason: str) -> None:
         eta = self.clock() + dt.timedelta(minutes=minutes)

@@ -63,6 +63,8 @@ MAX_LINE: Final = 200
 MAX_ITEMS: Final = 50
 MAX_SIGNATURE_BYTES: Final = 256 * 1024
 MAX_ON_SITE_MIN: Final = 24 * 60
+#: How far ahead of the server a laptop's clock may run.
+MAX_CLOCK_SKEW: Final = dt.timedelta(minutes=10)
 PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
 
 
@@ -175,6 +177,7 @@ def new_visit(
         "engineer_id": engineer.user_id or None,
         "engineer_name": engineer.full_name or engineer.username,
         "scheduled_by": actor.label,
+        "scheduled_by_id": actor.user_id,
         "scheduled_at": _iso(now),
         "state": "scheduled",
         "eta": None,
@@ -250,12 +253,14 @@ def apply_visit_op(
     at = now
     if fields.get("at"):
         at = parse_time(fields["at"], "at")
+        if at > now + MAX_CLOCK_SKEW:
+            raise ValidationFailed([FieldError("at", "is in the future: check the clock")])
     errors: list[FieldError] = []
     if op == "checklist":
         _owned(out, actor)
         _open(out)
         parts = _items(fields.get("parts"), "parts", errors, with_quantity=True)
-        tools = _items(fields.get("tools"), "tools", errors, with_quantity=False)
+        tools = _items(fields.get("tools"), "tools", errors, with_quantity=True)
         if errors:
             raise ValidationFailed(errors)
         out["checklist"] = {
@@ -294,7 +299,16 @@ def apply_visit_op(
             raise ValidationFailed([FieldError("step", f"choose one of: {', '.join(STEPS)}")])
         steps = dict(out.get("steps") or {})
         if step in steps:
-            return out  # done already
+            if _same_step(steps[step], fields):
+                return out  # the same step again
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "step",
+                        f"{STEPS[step].lower()} was recorded already by {steps[step].get('by')}",
+                    )
+                ]
+            )
         missing = missing_before(out, step)
         if missing:
             names = ", ".join(STEPS[s].lower() for s in missing)
@@ -328,7 +342,18 @@ def apply_visit_op(
     if op == "report":
         _owned(out, actor)
         if out.get("state") == "closed":
-            return out
+            if _same_report(out.get("report") or {}, fields):
+                return out  # the same report again
+            closed = out.get("report") or {}
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "state",
+                        f"closed already by {closed.get('closed_by')}: "
+                        "this report is kept on your desk",
+                    )
+                ]
+            )
         _open(out)
         if "arrival" not in (out.get("steps") or {}):
             raise ValidationFailed([FieldError("state", "record the arrival before the report")])
@@ -386,6 +411,11 @@ def apply_visit_op(
         if out.get("state") == "cancelled":
             return out
         _open(out)
+        scheduler = out.get("scheduled_by_id")
+        if not (is_engineer(out, actor) or actor.supervisor or actor.user_id == scheduler):
+            raise ValidationFailed(
+                [FieldError("state", "only the engineer, who scheduled it or a supervisor")]
+            )
         if "arrival" in (out.get("steps") or {}):
             raise ValidationFailed([FieldError("state", "the engineer is on site: close it")])
         reason = text_field(fields, "reason", errors, max_len=MAX_LINE)
@@ -397,6 +427,25 @@ def apply_visit_op(
         out["cancelled"] = {"at": _iso(at), "by": actor.label, "reason": reason}
         return out
     raise ValidationFailed([FieldError("op", f"choose one of: {', '.join(OPS[1:])}")])
+
+
+def _same_step(done: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    """Whether a step sent again is the one recorded (a replay), not a different one."""
+    for key in ("consent_by", "how", "signature"):
+        if key in done and fields.get(key) not in (None, "") and key != "how":
+            sent = str(fields.get(key) or "").strip().removeprefix("data:image/png;base64,")
+            if key == "consent_by":
+                sent = " ".join(sent.split())
+            if sent != done[key]:
+                return False
+    return True
+
+
+def _same_report(report: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    work = " ".join(str(fields.get("work_done") or "").split())
+    recorded = " ".join(str(report.get("work_done") or "").split())
+    signature = str(fields.get("signature") or "").strip().removeprefix("data:image/png;base64,")
+    return work == recorded and signature == str(report.get("signature") or "")
 
 
 def prepared(record: Mapping[str, Any]) -> bool:
@@ -420,13 +469,19 @@ def visits_for_day(
 
 
 def upcoming(records: Iterable[Mapping[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
-    """Open visits, soonest first (those running now included)."""
-    found = [
-        dict(r)
-        for r in records
-        if r.get("state") in ("scheduled", "on_site")
-        and dt.datetime.fromisoformat(str(r["window_end"])) >= now - dt.timedelta(hours=12)
-    ]
+    """Open visits, soonest first: every visit on site or not yet sent, and scheduled ones
+    whose window (or new arrival time) has not long passed."""
+
+    def current(r: Mapping[str, Any]) -> bool:
+        if r.get("state") == "on_site" or r.get("unsent"):
+            return True
+        if r.get("state") != "scheduled":
+            return False
+        end = dt.datetime.fromisoformat(str(r.get("eta") or r["window_end"]))
+        end = max(end, dt.datetime.fromisoformat(str(r["window_end"])))
+        return end >= now - dt.timedelta(hours=12)
+
+    found = [dict(r) for r in records if current(r)]
     return sorted(found, key=lambda r: (str(r["window_start"]), str(r["id"])))
 
 

@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from agentdesk.domain.customers import normalise_phone, normalise_timezone
@@ -19,6 +19,8 @@ from agentdesk.wire import UserPublic
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 WRITER_ROLES = frozenset({"agent", "engineer", "supervisor", "admin"})
 ALL_SEEING_ROLES = frozenset({"supervisor", "admin"})
+#: How long after a visit is closed its engineer still sees the customer's sheet.
+VISIT_GRACE = dt.timedelta(days=2)
 
 
 class AccountError(ValueError):
@@ -55,12 +57,26 @@ def viewer_for(user: User) -> Viewer:
     return Viewer(user_id=user.id, role=user.role, department_id=user.department_id)
 
 
+def visits_in_hand(viewer: Viewer) -> Select[str]:
+    """Customers the viewer has a visit to make to (scheduled or on site), or closed in the
+    last two days: an engineer reads their sheet and history, and records findings on it,
+    until the visit is done and its report synced."""
+    recent = utcnow() - VISIT_GRACE
+    return select(Visit.customer_id).where(
+        Visit.engineer_id == viewer.user_id,
+        or_(
+            Visit.state.in_(("scheduled", "on_site")),
+            and_(Visit.state == "closed", Visit.updated_at >= recent),
+        ),
+    )
+
+
 def customer_visibility(viewer: Viewer) -> ColumnElement[bool]:
     """Customers the viewer may see: everything, or their department's and unassigned ones."""
     if viewer.sees_everything:
         return true()
     # An engineer sees the sheets of the customers they visit (the equipment sheet).
-    visited = Customer.id.in_(select(Visit.customer_id).where(Visit.engineer_id == viewer.user_id))
+    visited = Customer.id.in_(visits_in_hand(viewer))
     if viewer.department_id is None:
         return or_(Customer.department_id.is_(None), visited)
     return or_(

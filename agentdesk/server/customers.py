@@ -20,7 +20,12 @@ from agentdesk.domain.customers import (
 )
 from agentdesk.domain.customers import Customer as Sheet
 from agentdesk.domain.errors import FieldError, ValidationFailed
-from agentdesk.server.accounts import Viewer, customer_visibility, department_named
+from agentdesk.server.accounts import (
+    Viewer,
+    customer_visibility,
+    department_named,
+    visits_in_hand,
+)
 from agentdesk.server.contacts import (
     ContactNotFound,
     apply_contact_mutation,
@@ -404,9 +409,7 @@ def _contact_visibility(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.sees_everything:
         return true()
     # An engineer reads the contact history of the customers they visit.
-    visited = Contact.customer_id.in_(
-        select(Visit.customer_id).where(Visit.engineer_id == viewer.user_id)
-    )
+    visited = Contact.customer_id.in_(visits_in_hand(viewer))
     if viewer.department_id is None:
         return or_(Contact.department_id.is_(None), visited)
     return or_(

@@ -740,17 +740,17 @@ def test_the_checklist_keeps_parts_with_quantities_tools_and_the_form() -> None:
             {"item": "  PSU  300 W ", "qty": 2, "packed": True},
             {"item": "SATA cable"},
         ],
-        tools=[{"item": "Screwdriver set", "packed": True, "qty": 0}],
+        tools=[{"item": "Screwdriver set", "packed": True, "qty": 3}],
         form_ready=True,
     )
 
-    # Then parts keep their quantity (1 by default), tools have none
+    # Then parts keep their quantity (1 by default), tools too
     assert visit["checklist"] == {
         "parts": [
             {"item": "PSU 300 W", "packed": True, "qty": 2},
             {"item": "SATA cable", "packed": False, "qty": 1},
         ],
-        "tools": [{"item": "Screwdriver set", "packed": True}],
+        "tools": [{"item": "Screwdriver set", "packed": True, "qty": 3}],
         "form_ready": True,
     }
     assert visit["state"] == "scheduled"
@@ -766,7 +766,7 @@ def test_the_checklist_is_replaced_as_a_whole() -> None:
     # Then it holds what was sent last
     assert visit["checklist"] == {
         "parts": [],
-        "tools": [{"item": "Discs", "packed": False}],
+        "tools": [{"item": "Discs", "packed": False, "qty": 1}],
         "form_ready": False,
     }
 
@@ -1042,14 +1042,29 @@ def test_reporting_again_changes_nothing() -> None:
     closed = _op(_on_site(), "report", now=T0 + 3 * HOUR, **_report())
     before = copy.deepcopy(closed)
 
-    # When another report is sent, the same or different
+    # When the same report is sent again (the outbox replays it)
     again = _op(closed, "report", now=T0 + 4 * HOUR, **_report())
-    other = _op(closed, "report", now=T0 + 4 * HOUR, **_report(rating=1, signature=""))
-
-    # Then the first report stands
+    # Then nothing changes; but a different report is refused, so the desk keeps it to show
+    with pytest.raises(ValidationFailed) as refused:
+        _op(closed, "report", now=T0 + 4 * HOUR, **_report(work_done="Something else"))
+    assert _fields_of(refused) == ["state"] and "kept on your desk" in str(refused.value)
     assert again == before
-    assert other == before
     assert closed == before
+
+
+def test_a_different_disk_consent_after_one_was_recorded_is_refused_not_dropped() -> None:
+    visit = _through(_visit(), ["arrival", "introduction", "reproduce", "explain"])
+    visit = _through(visit, ["consent_open", "solution", "disk_consent"])
+    assert _step(visit, "disk_consent") == visit  # the same one again: a replay
+    with pytest.raises(ValidationFailed) as refused:
+        _step(visit, "disk_consent", consent_by="Somebody Else")
+    assert _fields_of(refused) == ["step"]
+
+
+def test_a_step_timed_ahead_of_the_clock_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        _op(_visit(), "step", now=T0, step="arrival", at=_iso(T0 + HOUR))
+    assert _fields_of(refused) == ["at"]
 
 
 @pytest.mark.parametrize(
@@ -1352,3 +1367,11 @@ def test_a_visit_appears_in_the_customers_history_with_its_report() -> None:
     assert entry["wrap_up"]["outcome"].startswith("Service report signed by")
     assert entry["notes"][-1]["text"] == "Replaced the power supply; the machine starts."
     assert entry["answered_by"] == closed["engineer_name"]
+
+
+def test_only_the_engineer_the_scheduler_or_a_supervisor_cancels_a_visit() -> None:
+    stranger = Actor(user_id="u-lin", username="lin", full_name="Lin Berg", department="Support")
+    with pytest.raises(ValidationFailed) as refused:
+        _op(_visit(), "cancel", actor=stranger, reason="Not needed")
+    assert _fields_of(refused) == ["state"]
+    assert _op(_visit(), "cancel", actor=KARI, reason="Fixed by phone")["state"] == "cancelled"
