@@ -138,6 +138,12 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.right.addWidget(self.visit_panel)
         self.visits.opened.connect(lambda _id: self.right.setCurrentWidget(self.visit_panel))
+        # A visit needs the whole middle: the call script makes room while one is open.
+        self.right.currentChanged.connect(
+            lambda _index: self.script_panel.setVisible(
+                self.right.currentWidget() is not self.visit_panel
+            )
+        )
         self.visits.open_customer.connect(self.open_customer)
         self.visits_view.schedule_button.clicked.connect(self.schedule_visit)
         self.left_tabs = QtWidgets.QTabWidget()
