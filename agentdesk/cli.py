@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -275,6 +276,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_scripts_check(args: argparse.Namespace) -> int:
     from agentdesk.domain.coach import check_rules
+    from agentdesk.domain.rehearsal import check_scenarios
     from agentdesk.domain.scripts import LIBRARY, ScriptError, load_library, load_script
 
     target = Path(args.path) if args.path else LIBRARY
@@ -293,6 +295,9 @@ def cmd_scripts_check(args: argparse.Namespace) -> int:
         rules = sorted((target / "coach").glob("*.yaml"))
         problems += check_rules(rules)
         checked += len(rules)
+        scenarios = target / "scenarios"
+        problems += check_scenarios(scenarios)
+        checked += len(list(scenarios.glob("*/*.yaml")))
     else:
         raise CommandError(f"{target}: no such file or folder")
     for problem in problems:
@@ -331,6 +336,43 @@ def cmd_coach(args: argparse.Namespace) -> int:
     text = sys.stdin.read()
     findings = [f.as_json() for f in coach.findings(text)]
     print(json.dumps(findings, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> list[Any]:
+    from agentdesk.domain.rehearsal import SCENARIOS_DIR, ScenarioError, load_scenarios
+
+    try:
+        return load_scenarios(args.lang, Path(args.scenarios) if args.scenarios else SCENARIOS_DIR)
+    except (ValueError, ScenarioError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_rehearse_list(args: argparse.Namespace) -> int:
+    scenarios = [s.as_json() for s in _scenarios(args)]
+    print(json.dumps(scenarios, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_rehearse_score(args: argparse.Namespace) -> int:
+    from agentdesk.domain.rehearsal import find_scenario, score
+
+    scenario = find_scenario(_scenarios(args), args.scenario)
+    if scenario is None:
+        raise CommandError(f"no scenario {args.scenario!r} in language {args.lang!r}")
+    try:
+        body = json.loads(sys.stdin.read() or "{}")
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"standard input is not JSON: {exc}") from None
+    turns = body.get("turns") if isinstance(body, dict) else None
+    if not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
+        raise CommandError('expected {"turns": ["reply 0", "reply 1", …]} on standard input')
+    if len(turns) > len(scenario.turns):
+        raise CommandError(
+            f"{len(turns)} replies given; scenario {scenario.id!r} has {len(scenario.turns)} turns"
+        )
+    result = score(scenario, turns).as_json()
+    print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -466,6 +508,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", required=True, help="en, zh (zh_CN) or nb")
     p.add_argument("--rules", help="folder of rule files (default: scripts_library/coach)")
     p.set_defaults(func=cmd_coach)
+
+    rehearse = sub.add_parser(
+        "rehearse", help="training scenarios: list them, or score a trainee's replies"
+    ).add_subparsers(dest="rehearse_command", required=True, metavar="ACTION")
+    p = rehearse.add_parser("list", help="print the scenarios of a language as JSON")
+    p.add_argument("--lang", required=True, help="en, zh (zh_CN) or nb")
+    p.add_argument("--scenarios", help="folder of scenarios (default: scripts_library/scenarios)")
+    p.set_defaults(func=cmd_rehearse_list)
+    p = rehearse.add_parser(
+        "score",
+        help='score {"turns": ["reply 0", …]} read from standard input (JSON result on stdout)',
+    )
+    p.add_argument("--scenario", required=True, help="the scenario id, e.g. greeting")
+    p.add_argument("--lang", required=True, help="en, zh (zh_CN) or nb")
+    p.add_argument("--scenarios", help="folder of scenarios (default: scripts_library/scenarios)")
+    p.set_defaults(func=cmd_rehearse_score)
     return parser
 
 

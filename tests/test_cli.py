@@ -411,3 +411,33 @@ def test_the_demo_is_prepared_once_with_messages_for_the_demo_agent(tmp_path: Pa
         visits = [visit_record(v) for v in session.scalars(select(Visit))]
     engine.dispose()
     assert [(v["engineer"], v["customer_name"]) for v in visits] == [("marco", "Bjørn Ødegård")]
+
+
+def test_rehearse_lists_the_scenarios_with_their_caller_lines() -> None:
+    listed = agentdesk("rehearse", "list", "--lang", "en")
+    assert listed.returncode == 0, listed.stderr
+    scenarios = json.loads(listed.stdout)
+    greeting = next(s for s in scenarios if s["id"] == "greeting")
+    assert greeting["caller_lines"] == ["(The phone rings for the second time.)"]
+    assert len(scenarios) >= 13
+
+
+def test_rehearse_scores_exactly_the_turns_given() -> None:
+    replies = {"turns": ["May I say who is calling?", "Ola is at lunch. Call later."]}
+    scored = agentdesk(
+        "rehearse", "score", "--scenario", "take-message", "--lang", "en", stdin=json.dumps(replies)
+    )
+    assert scored.returncode == 0, scored.stderr
+    result = json.loads(scored.stdout)
+    assert result["scenario"] == "take-message" and len(result["turns"]) == 2
+    assert result["turns"][0]["passed"] is True
+    second = result["turns"][1]
+    assert second["passed"] is False
+    kinds = {f["kind"] for f in second["findings"]}
+    assert {"missing", "avoid"} <= kinds
+    assert all({"kind", "reason", "suggestion"} == set(f) for f in second["findings"])
+    # Bad input is one clear line, not a traceback
+    bad = agentdesk("rehearse", "score", "--scenario", "nope", "--lang", "en", stdin="{}")
+    assert bad.returncode != 0 and "no scenario 'nope'" in bad.stderr
+    junk = agentdesk("rehearse", "score", "--scenario", "greeting", "--lang", "en", stdin="[1")
+    assert junk.returncode != 0 and "not JSON" in junk.stderr
