@@ -323,10 +323,16 @@ def customer_factory() -> Callable[..., dict[str, object]]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the measured phrase-coach accuracy, so every run shows it."""
+    """Print the measured phrase-coach accuracy and rehearsal agreement on every run."""
     from tests.domain.test_coach import ACCURACY
 
     if ACCURACY:
         terminalreporter.section("phrase coach accuracy")
         for lang, figure in sorted(ACCURACY.items()):
+            terminalreporter.write_line(f"{lang}: {figure}")
+    from tests.domain.test_rehearsal_corpus import AGREEMENT
+
+    if AGREEMENT:
+        terminalreporter.section("rehearsal scorer agreement")
+        for lang, figure in sorted(AGREEMENT.items()):
             terminalreporter.write_line(f"{lang}: {figure}")

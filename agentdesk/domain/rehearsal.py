@@ -294,6 +294,7 @@ def score_turn(
         score -= ORDER_PENALTY
     avoided = 0
     for found in coach.findings(reply):
+        # Every word the coach marks is one to avoid in a rehearsed reply, "but" included.
         avoided += 1
         findings.append(
             Finding("avoid", f"avoid “{found.text}”: {found.reason}".strip(), found.suggestion)

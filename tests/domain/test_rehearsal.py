@@ -150,3 +150,17 @@ def test_a_broken_scenario_file_names_the_file_and_line(tmp_path: Path) -> None:
     assert f"{bad}:5" in str(failed.value) and "section must be one of" in str(failed.value)
     assert check_scenarios(tmp_path) == [str(failed.value)]
     assert SCENARIOS_DIR.is_dir()
+
+
+@pytest.mark.parametrize("lang", ["zh", "nb"])
+def test_every_language_has_every_scenario_with_the_same_shape(lang: str) -> None:
+    english = {s.id: s for s in load_scenarios("en")}
+    for scenario in load_scenarios(lang):
+        twin = english[scenario.id]
+        assert [t.section for t in scenario.turns] == [t.section for t in twin.turns]
+        assert [[e.id for e in t.elements] for t in scenario.turns] == [
+            [e.id for e in t.elements] for t in twin.turns
+        ]
+        result = score(scenario, [turn.model for turn in scenario.turns])
+        assert (result.score, result.passed) == (100, True), (scenario.id, result.as_json())
+    assert {s.id for s in load_scenarios(lang)} == IDS
