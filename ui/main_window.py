@@ -37,6 +37,7 @@ from ui.search_panel import SearchController, SearchView
 from ui.sheet_controller import SheetController
 from ui.sheet_view import EmptySheet, SheetView
 from ui.sync_status import SyncStatusWidget
+from ui.training import TrainingController, TrainingView
 from ui.visits import (
     ScheduleVisitDialog,
     VisitController,
@@ -137,11 +138,14 @@ class MainWindow(QtWidgets.QMainWindow):
             organisation=session.user.department or "",
         )
         self.right.addWidget(self.visit_panel)
+        self.training_view = TrainingView()
+        self.training = TrainingController(self.training_view)
+        self.right.addWidget(self.training_view)
         self.visits.opened.connect(lambda _id: self.right.setCurrentWidget(self.visit_panel))
         # A visit needs the whole middle: the call script makes room while one is open.
         self.right.currentChanged.connect(
             lambda _index: self.script_panel.setVisible(
-                self.right.currentWidget() is not self.visit_panel
+                self.right.currentWidget() not in (self.visit_panel, self.training_view)
             )
         )
         self.visits.open_customer.connect(self.open_customer)
@@ -153,6 +157,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.left_tabs.addTab(self.visits_view, "Visits")
         if session.user.role == "engineer":
             self.left_tabs.setCurrentWidget(self.visits_view)
+        if session.user.role == "trainee":
+            self.right.setCurrentWidget(self.training_view)
         self.inbox.unread_changed.connect(self._unread)
         self.escalation_view: EscalationView | None = None
         if session.user.role in ("supervisor", "admin"):
@@ -285,6 +291,11 @@ class MainWindow(QtWidgets.QMainWindow):
         save.setShortcut(QtGui.QKeySequence.StandardKey.Save)
         save.triggered.connect(self.sheet.save)
 
+        training_menu = self.menuBar().addMenu("&Training")
+        rehearse = training_menu.addAction("&Rehearse a scenario")
+        rehearse.setShortcut(QtGui.QKeySequence("Ctrl+Shift+R"))
+        rehearse.triggered.connect(self.open_training)
+
         help_menu = self.menuBar().addMenu("&Help")
         about = help_menu.addAction("&About AgentDesk")
         about.triggered.connect(self._about)
@@ -297,6 +308,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.escalation_view is not None:
             index = self.left_tabs.indexOf(self.escalation_view)
             self.left_tabs.setTabText(index, f"Overdue ({count})" if count else "Overdue")
+
+    def open_training(self) -> None:
+        self.right.setCurrentWidget(self.training_view)
+        self.training_view.scenarios.setFocus()
 
     def schedule_visit(self) -> None:
         """A visit to the customer of the contact in hand, or of the open sheet."""

@@ -320,7 +320,35 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     await other.close()
 
     await visit_screens(server, vault, out, grab)
+    await training_screens(server, vault, grab)
     return saved
+
+
+async def training_screens(server: str, vault: object, grab: Callable[[object, str], None]) -> None:
+    """Tom, a trainee, rehearsing the screening call: mid-call, with the feedback."""
+    from agentdesk.demo import DEMO_USERS
+    from ui.desk_session import SignIn, sign_in
+    from ui.main_window import MainWindow
+
+    tom = next(u for u in DEMO_USERS if u.username == "tom")
+    session = await sign_in(SignIn(server, tom.username, tom.password, remember=False), vault)  # type: ignore[arg-type]
+    window = MainWindow(session)
+    window.background.show_dialogs = False
+    window.resize(*SIZE)
+    window.show()
+    session.start()
+    training, view = window.training, window.training_view
+    training.choose("take-message", "en")
+    view.start_button.click()
+    view.reply.setPlainText("May I say who is calling?")
+    view.send_button.click()
+    view.reply.setPlainText("Thank you. Ola is in a meeting; could you call back later?")
+    view.send_button.click()
+    view.reply.setPlainText("Let me read that back: Ola will call you back ASAP.")
+    await _settle()
+    grab(window, "22-training-feedback")
+    window.close()
+    await session.close()
 
 
 async def visit_screens(

@@ -1,0 +1,249 @@
+"""Training: a trainee plays a scenario against a simulated caller and gets scored.
+
+The caller's lines come one at a time; the trainee types each reply against a visible timer
+(a hold turn has its check-back deadline). After each reply: what was right, what was missing,
+which words to avoid were used and what to say instead. At the end: the score by section,
+the model answer beside the trainee's, and what to practise next. The scoring is the core's
+(:mod:`agentdesk.domain.rehearsal`); no real customer data is ever used.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+
+from agentdesk.domain.coach import load_coach
+from agentdesk.domain.rehearsal import (
+    SECTIONS,
+    Result,
+    Scenario,
+    ScenarioError,
+    TurnScore,
+    load_scenarios,
+    score,
+    score_turn,
+)
+from ui.coach_edit import CoachedEdit
+from ui.qt import Qt, QtCore, QtGui, QtWidgets
+
+LANGUAGES = (("en", "English"), ("zh", "中文"), ("nb", "Norsk"))
+KIND_MARK = {"right": "✓", "missing": "✗", "order": "↕", "avoid": "⚠", "late": "⏱", "call": "•"}
+
+
+class TrainingView(QtWidgets.QWidget):
+    """Widgets only; the controller plays the scenario."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("training")
+        self.language = QtWidgets.QComboBox()
+        for code, label in LANGUAGES:
+            self.language.addItem(label, code)
+        self.scenarios = QtWidgets.QComboBox()
+        self.scenarios.setObjectName("training-scenarios")
+        self.start_button = QtWidgets.QPushButton("Start")
+        self.start_button.setProperty("role", "primary")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(QtWidgets.QLabel("Scenario"))
+        top.addWidget(self.scenarios, 1)
+        top.addWidget(self.language)
+        top.addWidget(self.start_button)
+        self.conversation = QtWidgets.QTextBrowser()
+        self.conversation.setObjectName("training-conversation")
+        self.timer_label = QtWidgets.QLabel("")
+        self.timer_label.setObjectName("training-timer")
+        self.reply = QtWidgets.QPlainTextEdit()
+        self.reply.setObjectName("training-reply")
+        self.reply.setPlaceholderText("Your reply to the caller (Ctrl+Enter sends)")
+        self.reply.setFixedHeight(70)
+        self.reply.setTabChangesFocus(True)
+        self.coach = CoachedEdit(self.reply)
+        self.send_button = QtWidgets.QPushButton("Reply")
+        self.send_button.setProperty("role", "primary")
+        reply_row = QtWidgets.QHBoxLayout()
+        reply_row.addWidget(self.reply, 1)
+        reply_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.feedback = QtWidgets.QTextBrowser()
+        self.feedback.setObjectName("training-feedback")
+        split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        left = QtWidgets.QWidget()
+        left_layout = QtWidgets.QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.conversation, 1)
+        left_layout.addWidget(self.timer_label)
+        left_layout.addLayout(reply_row)
+        split.addWidget(left)
+        split.addWidget(self.feedback)
+        split.setSizes([600, 400])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+
+
+class TrainingController(QtCore.QObject):
+    """Plays one scenario at a time and shows the scorer's reasons."""
+
+    finished = QtCore.Signal(object)  # the Result
+
+    def __init__(self, view: TrainingView, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(view)
+        self.view = view
+        self.clock = clock
+        self.scenario: Scenario | None = None
+        self.turn = 0
+        self.replies: list[str] = []
+        self.seconds: list[float | None] = []
+        self.scores: list[TurnScore] = []
+        self.result: Result | None = None
+        self._asked_at = 0.0
+        self._ticker = QtCore.QTimer(self)
+        self._ticker.setInterval(500)
+        self._ticker.timeout.connect(self._tick)
+        self.library: dict[str, list[Scenario]] = {}
+        view.language.currentIndexChanged.connect(self._load)
+        view.start_button.clicked.connect(self.start)
+        view.send_button.clicked.connect(self.send)
+        send = QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Return"), view.reply)
+        send.activated.connect(self.send)
+        self._load()
+
+    @property
+    def lang(self) -> str:
+        return str(self.view.language.currentData())
+
+    def _load(self) -> None:
+        try:
+            scenarios = self.library.get(self.lang) or load_scenarios(self.lang)
+        except ScenarioError as exc:
+            self.view.feedback.setPlainText(f"The scenarios cannot be read: {exc}")
+            scenarios = []
+        self.library[self.lang] = scenarios
+        chosen = self.view.scenarios.currentData()
+        self.view.scenarios.clear()
+        for scenario in scenarios:
+            self.view.scenarios.addItem(scenario.title, scenario.id)
+        if chosen:
+            self.view.scenarios.setCurrentIndex(max(0, self.view.scenarios.findData(chosen)))
+        self.view.coach.set_language(self.lang)
+
+    def choose(self, scenario_id: str, lang: str = "en") -> None:
+        self.view.language.setCurrentIndex(self.view.language.findData(lang))
+        self.view.scenarios.setCurrentIndex(self.view.scenarios.findData(scenario_id))
+
+    def start(self) -> None:
+        scenario_id = self.view.scenarios.currentData()
+        found = [s for s in self.library.get(self.lang, []) if s.id == scenario_id]
+        if not found:
+            return
+        self.scenario = found[0]
+        self.turn = 0
+        self.replies, self.seconds, self.scores = [], [], []
+        self.result = None
+        self.view.feedback.setHtml(
+            f"<h3>{html.escape(self.scenario.title)}</h3><p>Answer the caller as you would on "
+            "a real call. Each reply is scored as you send it.</p>"
+        )
+        self.view.reply.setEnabled(True)
+        self.view.send_button.setEnabled(True)
+        self._ask()
+
+    def _ask(self) -> None:
+        assert self.scenario is not None
+        self._asked_at = self.clock()
+        self._ticker.start()
+        self._render()
+        self.view.reply.setFocus()
+
+    def _tick(self) -> None:
+        if self.scenario is None or self.turn >= len(self.scenario.turns):
+            self.view.timer_label.setText("")
+            return
+        waited = self.clock() - self._asked_at
+        turn = self.scenario.turns[self.turn]
+        if turn.check_back_s is not None:
+            left = turn.check_back_s - waited
+            text = (
+                f"Check back within {round(turn.check_back_s)} s: {max(0, round(left))} s left"
+                if left > 0
+                else f"Overdue by {round(-left)} s: check back now"
+            )
+        else:
+            text = f"{int(waited) // 60}:{int(waited) % 60:02d}"
+        self.view.timer_label.setText(text)
+
+    def send(self) -> None:
+        scenario = self.scenario
+        if scenario is None or self.turn >= len(scenario.turns):
+            return
+        reply = self.view.reply.toPlainText().strip()
+        if not reply:
+            return
+        waited = self.clock() - self._asked_at
+        turn = scenario.turns[self.turn]
+        scored = score_turn(turn, reply, load_coach(self.lang), index=self.turn, seconds=waited)
+        self.replies.append(reply)
+        self.seconds.append(waited)
+        self.scores.append(scored)
+        self.view.reply.clear()
+        self.turn += 1
+        self._show_turn(scored)
+        if self.turn < len(scenario.turns):
+            self._ask()
+            return
+        self._ticker.stop()
+        self.view.timer_label.setText("")
+        self.view.reply.setEnabled(False)
+        self.view.send_button.setEnabled(False)
+        self.result = score(scenario, self.replies, seconds=self.seconds)
+        self._render()
+        self._show_result(self.result)
+        self.finished.emit(self.result)
+
+    def _render(self) -> None:
+        scenario = self.scenario
+        if scenario is None:
+            return
+        rows = []
+        for index, turn in enumerate(scenario.turns):
+            if index > self.turn:
+                break
+            if index < len(self.replies) or index == self.turn:
+                rows.append(f"<p><b>Caller:</b> {html.escape(turn.caller)}</p>")
+            if index < len(self.replies):
+                said = html.escape(self.replies[index])
+                rows.append(f"<p style='margin-left: 24px'><b>You:</b> {said}</p>")
+        self.view.conversation.setHtml("".join(rows))
+
+    def _show_turn(self, scored: TurnScore) -> None:
+        verdict = "Right" if scored.passed else "Not yet"
+        items = "".join(
+            f"<li>{KIND_MARK.get(f.kind, '•')} {html.escape(f.reason)}"
+            + (f" — <i>{html.escape(f.suggestion)}</i>" if f.suggestion else "")
+            + "</li>"
+            for f in scored.findings
+        )
+        self.view.feedback.setHtml(
+            f"<h3>Reply {scored.index + 1}: {verdict} ({scored.score}/100)</h3><ul>{items}</ul>"
+        )
+
+    def _show_result(self, result: Result) -> None:
+        assert self.scenario is not None
+        sections = "".join(
+            f"<tr><td>{html.escape(SECTIONS[name])}</td><td><b>{value}</b></td></tr>"
+            for name, value in result.sections.items()
+        )
+        answers = "".join(
+            f"<p><b>Caller:</b> {html.escape(turn.caller)}<br>"
+            f"<b>You:</b> {html.escape(self.replies[i])}<br>"
+            f"<b>Model:</b> {html.escape(turn.model)}</p>"
+            for i, turn in enumerate(self.scenario.turns)
+        )
+        calls = "".join(f"<li>{html.escape(f.reason)}</li>" for f in result.call_findings)
+        practise = ", ".join(html.escape(p) for p in result.practise) or "nothing: well done"
+        self.view.feedback.setHtml(
+            f"<h2>Score {result.score}/100 — {'passed' if result.passed else 'practise again'}</h2>"
+            f"<table>{sections}</table>"
+            + (f"<p>Over the whole call:</p><ul>{calls}</ul>" if calls else "")
+            + f"<p><b>Practise next:</b> {practise}</p><h3>Your answers and the model</h3>{answers}"
+        )
