@@ -777,17 +777,7 @@ class LocalStore:
 
     def visit_refusals(self, visit_id: str) -> list[OutboxIssue]:
         """Steps on a visit the server refused, with its reasons."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(OutboxRow)
-                .where(
-                    OutboxRow.entity == "visit",
-                    OutboxRow.entity_id == visit_id,
-                    OutboxRow.state != "pending",
-                )
-                .order_by(OutboxRow.seq)
-            ).all()
-        return [_issue(row) for row in rows]
+        return self.refusals("visit", visit_id)
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -853,17 +843,7 @@ class LocalStore:
 
     def message_refusals(self, message_id: str) -> list[OutboxIssue]:
         """Steps on a message the server refused, with its reasons."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(OutboxRow)
-                .where(
-                    OutboxRow.entity == "message",
-                    OutboxRow.entity_id == message_id,
-                    OutboxRow.state != "pending",
-                )
-                .order_by(OutboxRow.seq)
-            ).all()
-        return [_issue(row) for row in rows]
+        return self.refusals("message", message_id)
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -954,19 +934,24 @@ class LocalStore:
             known = set(json.loads(raw)) if raw else set()
             self._set_meta(conn, "reminded", json.dumps(sorted(known | set(promise_ids))))
 
-    def contact_refusals(self, contact_id: str) -> list[OutboxIssue]:
-        """Steps on a contact the server refused, with its reasons."""
+    def refusals(self, entity: str, entity_id: str) -> list[OutboxIssue]:
+        """Steps on one record (a contact, a message, a visit) the server refused, with its
+        reasons, in the order they were made."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(OutboxRow)
                 .where(
-                    OutboxRow.entity == "contact",
-                    OutboxRow.entity_id == contact_id,
+                    OutboxRow.entity == entity,
+                    OutboxRow.entity_id == entity_id,
                     OutboxRow.state != "pending",
                 )
                 .order_by(OutboxRow.seq)
             ).all()
         return [_issue(row) for row in rows]
+
+    def contact_refusals(self, contact_id: str) -> list[OutboxIssue]:
+        """Steps on a contact the server refused, with its reasons."""
+        return self.refusals("contact", contact_id)
 
     def _take_server_record(self, conn: Connection, record: Mapping[str, Any]) -> bool:
         """Keep a server version of a sheet unless we already hold a newer one."""
