@@ -611,36 +611,39 @@ class LocalStore:
         Raises :class:`ValidationFailed` (or its subclass ``ContactRefused``) naming the
         field; nothing is written then.
         """
+        return self._record(
+            _CONTACTS, contact_id, op, fields, now=now, exists="this contact is already logged"
+        )
+
+    def _record(
+        self,
+        kind: _Kind,
+        record_id: str,
+        op: str,
+        fields: Mapping[str, Any],
+        *,
+        now: dt.datetime | None,
+        exists: str,
+    ) -> dict[str, Any]:
+        """One step on a record built from steps: checked by the core's rules, committed with
+        its outbox row, and the record returned as the desk now sees it."""
         moment = now or dt.datetime.now(dt.UTC)
         with self._tx() as conn:
             actor = self._actor(conn)
             if actor is None:
-                raise StoreError("sign in before recording contacts")
-            row = conn.scalar(select(ContactRow.data).where(ContactRow.id == contact_id))
+                raise StoreError(f"sign in before recording {kind.entity}s")
+            row = conn.scalar(select(kind.row.data).where(kind.row.id == record_id))
             if op == "create":
                 if row is not None:
-                    raise ValidationFailed([FieldError("id", "this contact is already logged")])
-                new_contact_record(fields, actor, contact_id=contact_id, now=moment)
+                    raise ValidationFailed([FieldError("id", exists)])
+                kind.create(fields, actor, record_id, moment)
             else:
                 if row is None:
-                    raise KeyError(contact_id)
-                apply_op(row, op, fields, actor, now=moment)
-            conn.execute(
-                insert(OutboxRow).values(
-                    id=str(uuid.uuid4()),
-                    entity="contact",
-                    entity_id=contact_id,
-                    op=op,
-                    base_version=0,
-                    fields=dict(fields),
-                    created_at=moment.isoformat(),
-                    attempts=0,
-                    state="pending",
-                    detail=None,
-                )
-            )
-            self._rebuild_contact(conn, contact_id)
-            data = conn.scalar(select(ContactRow.data).where(ContactRow.id == contact_id))
+                    raise KeyError(record_id)
+                kind.step(row, op, fields, actor, moment)
+            self._enqueue(conn, record_id, op, 0, dict(fields), entity=kind.entity, now=moment)
+            self._rebuild_record(conn, kind, record_id)
+            data = conn.scalar(select(kind.row.data).where(kind.row.id == record_id))
         assert data is not None
         return dict(data)
 
@@ -661,29 +664,9 @@ class LocalStore:
         name the directory gives them (``for_name``/``to_name``). Raises ValidationFailed
         naming each field; nothing is written then.
         """
-        moment = now or dt.datetime.now(dt.UTC)
-        with self._tx() as conn:
-            actor = self._actor(conn)
-            if actor is None:
-                raise StoreError("sign in before taking messages")
-            row = conn.scalar(select(MessageRow.data).where(MessageRow.id == message_id))
-            if op == "create":
-                if row is not None:
-                    raise ValidationFailed([FieldError("id", "this message is already taken")])
-                new_message(
-                    fields, actor, _recipient(fields, "for"), message_id=message_id, now=moment
-                )
-            else:
-                if row is None:
-                    raise KeyError(message_id)
-                apply_message_op(
-                    row, op, fields, actor, now=moment, recipient=_recipient(fields, "to")
-                )
-            self._enqueue(conn, message_id, op, 0, dict(fields), entity="message", now=moment)
-            self._rebuild_message(conn, message_id)
-            data = conn.scalar(select(MessageRow.data).where(MessageRow.id == message_id))
-        assert data is not None
-        return dict(data)
+        return self._record(
+            _MESSAGES, message_id, op, fields, now=now, exists="this message is already taken"
+        )
 
     def _record_result(self, conn: Connection, kind: _Kind, result: MutationResult) -> None:
         self._settle(conn, result)
@@ -720,25 +703,9 @@ class LocalStore:
         """Schedule a visit (``op="create"``, with ``engineer_name`` and ``customer_name``
         as the desk knows them) or record a step on one, committed with its outbox row.
         Raises ValidationFailed naming each field; nothing is written then."""
-        moment = now or dt.datetime.now(dt.UTC)
-        with self._tx() as conn:
-            actor = self._actor(conn)
-            if actor is None:
-                raise StoreError("sign in before recording visits")
-            row = conn.scalar(select(VisitRow.data).where(VisitRow.id == visit_id))
-            if op == "create":
-                if row is not None:
-                    raise ValidationFailed([FieldError("id", "this visit is already scheduled")])
-                _new_visit_view(fields, actor, visit_id, moment)
-            else:
-                if row is None:
-                    raise KeyError(visit_id)
-                apply_visit_op(row, op, fields, actor, now=moment)
-            self._enqueue(conn, visit_id, op, 0, dict(fields), entity="visit", now=moment)
-            self._rebuild_record(conn, _VISITS, visit_id)
-            data = conn.scalar(select(VisitRow.data).where(VisitRow.id == visit_id))
-        assert data is not None
-        return dict(data)
+        return self._record(
+            _VISITS, visit_id, op, fields, now=now, exists="this visit is already scheduled"
+        )
 
     def visit(self, visit_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
