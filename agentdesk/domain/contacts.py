@@ -260,6 +260,22 @@ def parse_time(value: Any, field: str) -> dt.datetime:
     return utc
 
 
+def required_time(
+    fields: Mapping[str, Any], key: str, errors: list[FieldError], hint: str
+) -> dt.datetime | None:
+    """A time a record cannot do without; an empty or bad value adds an error naming ``key``
+    (``hint`` says what to give) and gives None."""
+    value = fields.get(key)
+    if value in (None, ""):
+        errors.append(FieldError(key, f"is empty: {hint}"))
+        return None
+    try:
+        return parse_time(value, key)
+    except ValidationFailed as failed:
+        errors.extend(failed.errors)
+        return None
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

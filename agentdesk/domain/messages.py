@@ -23,7 +23,7 @@ from typing import Any, Final
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
-from agentdesk.domain.contacts import Actor, parse_time, text_field
+from agentdesk.domain.contacts import Actor, parse_time, required_time, text_field
 from agentdesk.domain.customers import format_phone, normalise_phone, normalise_timezone
 from agentdesk.domain.errors import FieldError, FieldValueError, ValidationFailed
 
@@ -208,15 +208,7 @@ def _required_text(
 def _time_field(
     fields: Mapping[str, Any], key: str, errors: list[FieldError]
 ) -> dt.datetime | None:
-    value = fields.get(key)
-    if value in (None, ""):
-        errors.append(FieldError(key, "is empty: give the best time to call back, with the date"))
-        return None
-    try:
-        return parse_time(value, key)
-    except ValidationFailed as failed:
-        errors.extend(failed.errors)
-        return None
+    return required_time(fields, key, errors, "give the best time to call back, with the date")
 
 
 def _iso(moment: dt.datetime) -> str:

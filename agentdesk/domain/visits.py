@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from agentdesk.domain.contacts import Actor, parse_time, text_field
+from agentdesk.domain.contacts import Actor, parse_time, required_time, text_field
 from agentdesk.domain.errors import FieldError, ValidationFailed
 
 STATES: Final[dict[str, str]] = {
@@ -82,15 +82,7 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _time(fields: Mapping[str, Any], key: str, errors: list[FieldError]) -> dt.datetime | None:
-    value = fields.get(key)
-    if value in (None, ""):
-        errors.append(FieldError(key, "is empty: give the date and time"))
-        return None
-    try:
-        return parse_time(value, key)
-    except ValidationFailed as failed:
-        errors.extend(failed.errors)
-        return None
+    return required_time(fields, key, errors, "give the date and time")
 
 
 def _items(

@@ -450,30 +450,17 @@ class LocalStore:
             for result in results:
                 touched.add(result.entity_id)
                 entity = conn.scalar(select(OutboxRow.entity).where(OutboxRow.id == result.id))
-                if entity == "contact":
-                    self._contact_result(conn, result)
-                    continue
                 kind = _KINDS.get(str(entity))
                 if kind is not None:
                     self._record_result(conn, kind, result)
                     continue
-                if result.status in ("applied", "duplicate"):
-                    conn.execute(delete(OutboxRow).where(OutboxRow.id == result.id))
-                    if result.record is not None:
-                        self._take_server_record(conn, result.record)
-                else:
-                    detail: dict[str, Any] = {
-                        "record": result.record,
-                        "conflicts": result.conflicts,
-                        "errors": [e.model_dump() for e in result.errors],
-                    }
-                    conn.execute(
-                        update(OutboxRow)
-                        .where(OutboxRow.id == result.id)
-                        .values(state=result.status, detail=detail)
-                    )
-                    if result.status == "conflict" and result.record:
-                        self._take_server_record(conn, result.record)
+                self._settle(conn, result)
+                if result.record is not None and result.status in (
+                    "applied",
+                    "duplicate",
+                    "conflict",
+                ):
+                    self._take_server_record(conn, result.record)
                 self._rebuild(conn, result.entity_id)
         return touched
 
@@ -482,11 +469,6 @@ class LocalStore:
         touched: set[str] = set()
         with self._tx() as conn:
             for change in page.changes:
-                if change.entity == "contact":
-                    if self._take_contact(conn, change.id, change.version, change.data):
-                        self._rebuild_contact(conn, change.id)
-                        touched.add(change.id)
-                    continue
                 kind = _KINDS.get(change.entity)
                 if kind is not None:
                     if self._take(conn, kind, change.id, change.version, change.data):
@@ -516,11 +498,6 @@ class LocalStore:
         else:
             conn.execute(update(row_type).where(row_type.id == record_id).values(**values))
         return True
-
-    def _take_contact(
-        self, conn: Connection, contact_id: str, version: int, data: Mapping[str, Any]
-    ) -> bool:
-        return self._take(conn, _CONTACTS, contact_id, version, data)
 
     def _rebuild_record(self, conn: Connection, kind: _Kind, record_id: str) -> None:
         """What the agent sees: the server's record with the desk's unsent steps on top.
@@ -571,12 +548,6 @@ class LocalStore:
 
     def _rebuild_message(self, conn: Connection, message_id: str) -> None:
         self._rebuild_record(conn, _MESSAGES, message_id)
-
-    def _contact_result(self, conn: Connection, result: MutationResult) -> None:
-        self._settle(conn, result)
-        if result.record is not None and result.version is not None:
-            self._take_contact(conn, result.entity_id, result.version, result.record)
-        self._rebuild_contact(conn, result.entity_id)
 
     def actor(self) -> Actor | None:
         """The signed-in user, as the author of the desk's steps."""
