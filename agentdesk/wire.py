@@ -102,11 +102,15 @@ class DepartmentPublic(BaseModel):
     name: str
 
 
+#: The kinds of record desks write and pull.
+Entity = Literal["customer", "contact", "message", "visit", "attempt", "assignment"]
+
+
 class Mutation(BaseModel):
     """One change made on a desk; ``id`` is generated there and is the idempotency key."""
 
     id: uuid.UUID
-    entity: Literal["customer", "contact", "message", "visit"]
+    entity: Entity
     entity_id: uuid.UUID
     op: Literal[
         "create",
@@ -132,6 +136,7 @@ class Mutation(BaseModel):
         "step",
         "report",
         "cancel",
+        "review",
     ]
     base_version: int = Field(ge=0)
     fields: dict[str, Any]
@@ -163,7 +168,7 @@ class PushResponse(BaseModel):
 
 class Change(BaseModel):
     seq: int
-    entity: Literal["customer", "contact", "message", "visit"]
+    entity: Entity
     id: str
     version: int
     data: dict[str, Any]
@@ -197,6 +202,27 @@ class ScriptPublic(BaseModel):
     language: str
     version: int
     text: str
+    published_at: str
+
+
+class StandardAnswerIn(BaseModel):
+    """A supervisor's standard answer for one turn of a scenario, to publish."""
+
+    scenario: str = Field(min_length=1, max_length=64)
+    language: str = Field(min_length=2, max_length=8, description="en, zh (zh_CN) or nb")
+    turn: int = Field(ge=0, le=100)
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class StandardAnswerPublic(BaseModel):
+    """The newest published standard answer of one turn."""
+
+    scenario: str
+    language: str
+    turn: int
+    text: str
+    version: int
+    published_by: str
     published_at: str
 
 

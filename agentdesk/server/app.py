@@ -21,6 +21,7 @@ from agentdesk.server.api.routes import (
     messages,
     sync,
     telephony,
+    training,
     visits,
 )
 from agentdesk.server.config import ServerSettings
@@ -110,6 +111,7 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
         events.router,
         messages.router,
         visits.router,
+        training.router,
     ):
         app.include_router(router)
     return app

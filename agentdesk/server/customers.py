@@ -43,6 +43,8 @@ from agentdesk.server.messages import (
 )
 from agentdesk.server.models import (
     AppliedMutation,
+    Assignment,
+    Attempt,
     Contact,
     Customer,
     CustomerPhone,
@@ -51,6 +53,17 @@ from agentdesk.server.models import (
     Message,
     Visit,
     utcnow,
+)
+from agentdesk.server.training import (
+    TrainingNotFound,
+    apply_assignment_mutation,
+    apply_attempt_mutation,
+    assignment_record,
+    assignment_visibility,
+    attempt_record,
+    attempt_visibility,
+    get_assignment,
+    get_attempt,
 )
 from agentdesk.server.visits import (
     VisitNotFound,
@@ -294,6 +307,16 @@ def _apply_one(
         visit = apply_visit_mutation(session, viewer, mutation)
         _remember(session, viewer, mutation, visit.version)
         return _result(mutation, "applied", version=visit.version, record=visit_record(visit))
+    if mutation.entity == "attempt":
+        attempt = apply_attempt_mutation(session, viewer, mutation)
+        _remember(session, viewer, mutation, attempt.version)
+        return _result(mutation, "applied", version=attempt.version, record=attempt_record(attempt))
+    if mutation.entity == "assignment":
+        assignment = apply_assignment_mutation(session, viewer, mutation)
+        _remember(session, viewer, mutation, assignment.version)
+        return _result(
+            mutation, "applied", version=assignment.version, record=assignment_record(assignment)
+        )
     if mutation.op == "create":
         row = create_customer(
             session, viewer, {**mutation.fields, "id": entity_id}, device_id=device_id
@@ -367,7 +390,7 @@ def apply_mutation(
             "rejected",
             errors=[{"field": e.field, "message": e.message} for e in failed.errors],
         )
-    except (NotFound, ContactNotFound, MessageNotFound, VisitNotFound):
+    except (NotFound, ContactNotFound, MessageNotFound, VisitNotFound, TrainingNotFound):
         return _result(
             mutation, "rejected", errors=[{"field": "id", "message": f"no such {mutation.entity}"}]
         )
@@ -397,6 +420,16 @@ def _duplicate(
             record = visit_record(get_visit(session, viewer, done.entity_id))
         except VisitNotFound:
             record = None
+    elif done.entity == "attempt":
+        try:
+            record = attempt_record(get_attempt(session, viewer, done.entity_id))
+        except TrainingNotFound:
+            record = None
+    elif done.entity == "assignment":
+        try:
+            record = assignment_record(get_assignment(session, viewer, done.entity_id))
+        except TrainingNotFound:
+            record = None
     else:
         row = session.scalar(
             select(Customer).where(Customer.id == done.entity_id, customer_visibility(viewer))
@@ -420,62 +453,46 @@ def _contact_visibility(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> ChangesPage:
-    """Sheets and contacts changed after ``since`` that the viewer may see, in change order."""
-    if not viewer.may_read_customers:
-        return ChangesPage(changes=[], cursor=committed_seq(session), has_more=False, remaining=0)
+    """Records changed after ``since`` that the viewer may see, in change order: sheets,
+    contacts, messages and visits (never for trainees), and training records."""
     # Read the committed high-water mark first: rows up to it are all visible now.
     high = committed_seq(session)
-    sheets = select(Customer).where(
-        Customer.seq > since, Customer.seq <= high, customer_visibility(viewer)
-    )
-    contacts = select(Contact).where(
-        Contact.seq > since, Contact.seq <= high, _contact_visibility(viewer)
-    )
-    messages = select(Message).where(
-        Message.seq > since, Message.seq <= high, message_visibility(viewer)
-    )
-    visits = select(Visit).where(Visit.seq > since, Visit.seq <= high, visit_visibility(viewer))
+    sources: list[tuple[str, Any, ColumnElement[bool], Callable[[Any], dict[str, Any]]]] = [
+        ("attempt", Attempt, attempt_visibility(viewer), attempt_record),
+        ("assignment", Assignment, assignment_visibility(viewer), assignment_record),
+    ]
+    if viewer.may_read_customers:
+        sources += [
+            ("customer", Customer, customer_visibility(viewer), record_of),
+            ("contact", Contact, _contact_visibility(viewer), contact_record),
+            ("message", Message, message_visibility(viewer), message_record),
+            ("visit", Visit, visit_visibility(viewer), visit_record),
+        ]
+    queries = [
+        (entity, model, select(model).where(model.seq > since, model.seq <= high, visible))
+        for entity, model, visible, _describe in sources
+    ]
     # One row more than the page tells whether another page exists, so a last page that
     # happens to be full does not send the desk back for an empty one.
-    found: list[tuple[int, str, Any]] = [
-        (r.seq, "customer", r)
-        for r in session.scalars(sheets.order_by(Customer.seq).limit(limit + 1))
-    ]
-    found += [
-        (r.seq, "contact", r)
-        for r in session.scalars(contacts.order_by(Contact.seq).limit(limit + 1))
-    ]
-    found += [
-        (r.seq, "message", r)
-        for r in session.scalars(messages.order_by(Message.seq).limit(limit + 1))
-    ]
-    found += [
-        (r.seq, "visit", r) for r in session.scalars(visits.order_by(Visit.seq).limit(limit + 1))
-    ]
+    found: list[tuple[int, str, Any]] = []
+    for entity, model, stmt in queries:
+        found += [
+            (r.seq, entity, r) for r in session.scalars(stmt.order_by(model.seq).limit(limit + 1))
+        ]
     found.sort(key=lambda item: item[0])
     has_more = len(found) > limit
     found = found[:limit]
     cursor = found[-1][0] if has_more else max(high, since)
     remaining = 0
     if has_more:
-        for stmt, column in (
-            (sheets, Customer.seq),
-            (contacts, Contact.seq),
-            (messages, Message.seq),
-            (visits, Visit.seq),
-        ):
+        for _entity, model, stmt in queries:
             remaining += int(
                 session.scalar(
-                    select(func.count()).select_from(stmt.where(column > cursor).subquery())
+                    select(func.count()).select_from(stmt.where(model.seq > cursor).subquery())
                 )
                 or 0
             )
-    describe: dict[str, Callable[[Any], dict[str, Any]]] = {
-        "customer": record_of,
-        "contact": contact_record,
-        "message": message_record,
-        "visit": visit_record,
-    }
+    describe = {entity: how for entity, _model, _visible, how in sources}
     changes = [
         Change(seq=seq, entity=entity, id=row.id, version=row.version, data=describe[entity](row))
         for seq, entity, row in found

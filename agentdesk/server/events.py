@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 CHANNEL: Final = "agentdesk_events"
 HEARTBEAT_S: Final = 15.0
 PAGE: Final = 200
+#: Events every desk hears, whatever the viewer's role and department.
+TO_EVERY_DESK: Final = ("answers",)
 
 
 def record_event(
@@ -62,9 +64,11 @@ def record_event(
 def _visible(viewer: Viewer) -> Any:
     if viewer.sees_everything:
         return true()
-    if not viewer.may_read_customers:
-        return Event.department_id == -1  # trainees see no real customer traffic
     addressed = Event.audience.like(f"%|{viewer.user_id}|%")
+    if not viewer.may_read_customers:
+        # Trainees see no real customer traffic: only what is addressed to them (their
+        # attempts and assignments) and the standard answers published to every desk.
+        return or_(addressed, Event.kind.in_(TO_EVERY_DESK))
     by_department: ColumnElement[bool]
     if viewer.department_id is None:
         by_department = Event.department_id.is_(None)

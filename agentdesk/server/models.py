@@ -258,3 +258,49 @@ class PublishedScript(Base):
     text: Mapped[str] = mapped_column(Text)
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Attempt(Base):
+    """A rehearsal a trainee played, scored on the server from the replies."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    trainee_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    scenario: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column(Integer)
+    finished_at: Mapped[dt.datetime] = mapped_column(index=True)
+    data: Mapped[dict[str, Any]]
+
+
+class Assignment(Base):
+    """A scenario a supervisor asked a trainee to rehearse."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    trainee_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    data: Mapped[dict[str, Any]]
+
+
+class StandardAnswer(Base):
+    """A published standard answer (the model answer of one turn of a scenario); desks take
+    the newest version of each."""
+
+    __tablename__ = "standard_answers"
+    __table_args__ = (UniqueConstraint("scenario", "language", "turn", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    scenario: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    turn: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(200), default="")

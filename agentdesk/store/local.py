@@ -55,10 +55,17 @@ from agentdesk.domain.messages import (
     escalations,
     new_message,
 )
+from agentdesk.domain.training import (
+    Trainee,
+    apply_assignment_op,
+    apply_attempt_op,
+    new_assignment,
+    new_attempt,
+)
 from agentdesk.domain.visits import Engineer, apply_visit_op, new_visit
 from agentdesk.wire import ChangesPage, Mutation, MutationResult
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 #: How long a called-back message stays in the inbox.
 RECENT: Final = dt.timedelta(days=14)
 OutboxState = Literal["pending", "conflict", "rejected"]
@@ -135,6 +142,30 @@ class VisitRow(Base):
     engineer: Mapped[str] = mapped_column(String(64), index=True)
     customer_id: Mapped[str] = mapped_column(String(36), index=True)
     window_start: Mapped[str] = mapped_column(String(40), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AttemptRow(Base):
+    """A rehearsal attempt: as the server last described it, and as the desk sees it."""
+
+    __tablename__ = "attempts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    trainee: Mapped[str] = mapped_column(String(64), index=True)
+    finished_at: Mapped[str] = mapped_column(String(40), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AssignmentRow(Base):
+    """A scenario a supervisor asked a trainee to rehearse."""
+
+    __tablename__ = "assignments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    trainee: Mapped[str] = mapped_column(String(64), index=True)
+    assigned_at: Mapped[str] = mapped_column(String(40), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -717,6 +748,59 @@ class LocalStore:
         """Steps on a visit the server refused, with its reasons."""
         return self.refusals("visit", visit_id)
 
+    # --- training -----------------------------------------------------------------------------
+
+    def record_attempt(
+        self,
+        attempt_id: str,
+        op: str,
+        fields: Mapping[str, Any],
+        *,
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Keep a played scenario (``op="create"`` with scenario, language, replies, seconds
+        and started_at; scored here) or a supervisor's review of one, committed with its
+        outbox row. Raises ValidationFailed naming each field; nothing is written then."""
+        return self._record(
+            _ATTEMPTS, attempt_id, op, fields, now=now, exists="this attempt is already kept"
+        )
+
+    def record_assignment(
+        self,
+        assignment_id: str,
+        op: str,
+        fields: Mapping[str, Any],
+        *,
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Assign a scenario (``op="create"``, with ``trainee_name`` as the directory gives
+        it) or cancel an assignment, committed with its outbox row."""
+        return self._record(
+            _ASSIGNMENTS, assignment_id, op, fields, now=now, exists="already assigned"
+        )
+
+    def attempts(self, trainee: str | None = None, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """Attempts this desk holds (one trainee's, or everyone's), newest first."""
+        query = select(AttemptRow.data)
+        if trainee is not None:
+            query = query.where(AttemptRow.trainee == trainee)
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                query.order_by(AttemptRow.finished_at.desc(), AttemptRow.id).limit(limit)
+            ).all()
+        return [dict(row) for row in rows]
+
+    def assignments(self, trainee: str | None = None) -> list[dict[str, Any]]:
+        """Assignments this desk holds (one trainee's, or everyone's), newest first."""
+        query = select(AssignmentRow.data)
+        if trainee is not None:
+            query = query.where(AssignmentRow.trainee == trainee)
+        with self.engine.connect() as conn:
+            rows = conn.scalars(
+                query.order_by(AssignmentRow.assigned_at.desc(), AssignmentRow.id)
+            ).all()
+        return [dict(row) for row in rows]
+
     def message(self, message_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             data = conn.scalar(select(MessageRow.data).where(MessageRow.id == message_id))
@@ -1134,4 +1218,49 @@ _VISITS: Final = _Kind(
     create=_new_visit_view,
     step=lambda view, op, fields, actor, at: apply_visit_op(view, op, fields, actor, now=at),
 )
-_KINDS: Final[dict[str, _Kind]] = {"contact": _CONTACTS, "message": _MESSAGES, "visit": _VISITS}
+_ATTEMPTS: Final = _Kind(
+    entity="attempt",
+    row=AttemptRow,
+    columns=lambda record: {
+        "trainee": str(record.get("trainee") or ""),
+        "finished_at": str(record.get("finished_at") or ""),
+        "data": dict(record),
+    },
+    create=lambda fields, actor, aid, at: {
+        **new_attempt(fields, actor, attempt_id=aid, now=at),
+        "unsent": True,
+    },
+    step=lambda view, op, fields, actor, at: apply_attempt_op(view, op, fields, actor, now=at),
+)
+
+
+def _new_assignment_view(
+    fields: Mapping[str, Any], actor: Actor, assignment_id: str, at: dt.datetime
+) -> dict[str, Any]:
+    username = str(fields.get("trainee") or "").strip()
+    trainee = Trainee(username=username, full_name=str(fields.get("trainee_name") or username))
+    view = new_assignment(
+        fields, actor, trainee if username else Trainee(), assignment_id=assignment_id, now=at
+    )
+    view["unsent"] = True
+    return view
+
+
+_ASSIGNMENTS: Final = _Kind(
+    entity="assignment",
+    row=AssignmentRow,
+    columns=lambda record: {
+        "trainee": str(record.get("trainee") or ""),
+        "assigned_at": str(record.get("assigned_at") or ""),
+        "data": dict(record),
+    },
+    create=_new_assignment_view,
+    step=lambda view, op, fields, actor, at: apply_assignment_op(view, op, fields, actor, now=at),
+)
+_KINDS: Final[dict[str, _Kind]] = {
+    "contact": _CONTACTS,
+    "message": _MESSAGES,
+    "visit": _VISITS,
+    "attempt": _ATTEMPTS,
+    "assignment": _ASSIGNMENTS,
+}

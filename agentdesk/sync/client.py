@@ -20,6 +20,8 @@ from agentdesk.wire import (
     PushResponse,
     ScriptPublic,
     SitePublic,
+    StandardAnswerIn,
+    StandardAnswerPublic,
     TokenPair,
     UserPublic,
 )
@@ -215,6 +217,21 @@ class ApiClient:
         """The newest published call scripts."""
         data = await self.request("GET", "/api/v1/scripts")
         return [ScriptPublic.model_validate(item) for item in data]
+
+    async def standard_answers(self) -> list[StandardAnswerPublic]:
+        """The newest published standard answers (the scenarios' model answers)."""
+        data = await self.request("GET", "/api/v1/training/answers")
+        return [StandardAnswerPublic.model_validate(item) for item in data]
+
+    async def publish_answer(self, answer: StandardAnswerIn) -> StandardAnswerPublic:
+        """Publish a standard answer to every desk (supervisors); a 422 names the field."""
+        data = await self.request(
+            "POST",
+            "/api/v1/training/answers",
+            content=answer.model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+        return StandardAnswerPublic.model_validate(data)
 
     async def site(self) -> SitePublic:
         """The site's rules for desks (the check-back interval)."""
