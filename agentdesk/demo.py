@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,19 +14,22 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agentdesk.domain.training import find
 from agentdesk.profiles import read_profiles
 from agentdesk.server.accounts import create_user, department_named, viewer_for
 from agentdesk.server.admin import import_sheets
 from agentdesk.server.db import make_engine, migrate, session_factory
 from agentdesk.server.messages import apply_message_mutation
-from agentdesk.server.models import Customer, Message, User, Visit
+from agentdesk.server.models import Attempt, Customer, Message, User, Visit
 from agentdesk.server.telephony import rotate_bridge_token
+from agentdesk.server.training import apply_assignment_mutation, apply_attempt_mutation
 from agentdesk.server.visits import apply_visit_mutation
 from agentdesk.wire import Mutation
 
@@ -93,6 +97,8 @@ def prepare_demo(db_url: str, profiles: Path = DEMO_PROFILES) -> tuple[str, str]
             _demo_messages(session)
         if session.scalar(select(Visit.id).limit(1)) is None:
             _demo_visit(session)
+        if session.scalar(select(Attempt.id).limit(1)) is None:
+            _demo_training(session)
     engine.dispose()
     return str(report), token
 
@@ -177,6 +183,97 @@ def _demo_visit(session: Session) -> None:
         fields=fields,
     )
     apply_visit_mutation(session, viewer_for(supervisor), mutation)
+
+
+#: Tom's rehearsals over the last two weeks: (days ago, scenario, turns answered weakly).
+DEMO_REHEARSALS = (
+    (13, "greeting", (0,)),
+    (12, "hold", (0,)),
+    (11, "take-message", (1, 2)),
+    (9, "greeting", ()),
+    (8, "complaint-response-time", (0, 1)),
+    (7, "check-back", (0,)),
+    (6, "take-message", (2,)),
+    (5, "complaint-response-time", (1,)),
+    (4, "hold", ()),
+    (3, "closing", (0,)),
+    (2, "take-message", ()),
+    (1, "check-back", ()),
+)
+
+
+def _beginner(model: str) -> str:
+    """What a beginner says: the model answer's first sentence, then a word to avoid."""
+    first = re.split(r"(?<=[.?!])\s", model, maxsplit=1)[0]
+    return f"{first} I'll sort it out ASAP."
+
+
+def _demo_training(session: Session) -> None:
+    """Tom's progress: a dozen rehearsals that get better, reviewed by Anna, and two
+    scenarios she assigned (one done, one to do)."""
+    tom = session.scalar(select(User).where(User.username == "tom"))
+    anna = session.scalar(select(User).where(User.username == "anna"))
+    if tom is None or anna is None:
+        return
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def mutation(entity: str, entity_id: uuid.UUID, op: str, fields: dict[str, Any]) -> Mutation:
+        return Mutation(
+            id=uuid.uuid4(),
+            entity=entity,
+            entity_id=entity_id,
+            op=op,
+            base_version=0,
+            fields=fields,
+        )
+
+    done = mutation(
+        "assignment",
+        uuid.uuid4(),
+        "create",
+        {"trainee": "tom", "scenario": "check-back", "language": "en", "note": "30–40 s"},
+    )
+    row = apply_assignment_mutation(session, viewer_for(anna), done)
+    row.data = {**row.data, "assigned_at": (now - dt.timedelta(days=8)).isoformat()}
+    for days_ago, scenario_id, weak in DEMO_REHEARSALS:
+        scenario = find(scenario_id, "en")
+        if scenario is None:
+            continue
+        replies = [
+            _beginner(turn.model) if index in weak else turn.model
+            for index, turn in enumerate(scenario.turns)
+        ]
+        finished = now - dt.timedelta(days=days_ago, hours=3)
+        fields = {
+            "scenario": scenario_id,
+            "language": "en",
+            "replies": replies,
+            "seconds": [12.0] * len(replies),
+            "started_at": (finished - dt.timedelta(minutes=4)).isoformat(),
+        }
+        attempt = apply_attempt_mutation(
+            session, viewer_for(tom), mutation("attempt", uuid.uuid4(), "create", fields)
+        )
+        attempt.finished_at = finished
+        attempt.data = {**attempt.data, "finished_at": finished.isoformat()}
+        if days_ago == 8:
+            review = {"text": "Apologise first, then move straight to what you will do."}
+            apply_attempt_mutation(
+                session,
+                viewer_for(anna),
+                mutation("attempt", uuid.UUID(attempt.id), "review", review),
+            )
+    due = now + dt.timedelta(days=3)
+    to_do = {
+        "trainee": "tom",
+        "scenario": "repeat-complaint",
+        "language": "en",
+        "due": due.isoformat(),
+        "note": "Use the caller's name three times",
+    }
+    apply_assignment_mutation(
+        session, viewer_for(anna), mutation("assignment", uuid.uuid4(), "create", to_do)
+    )
 
 
 def free_port() -> int:

@@ -43,11 +43,13 @@ class DeskSession(QtCore.QObject):
         status_changed(SyncStatus): the sync engine's state changed.
         records_changed(set[str]): sheets changed in the local store by sync.
         signed_out(): the session ended.
+        answers_published(): a supervisor published a standard answer.
     """
 
     status_changed = QtCore.Signal(object)
     records_changed = QtCore.Signal(object)
     signed_out = QtCore.Signal()
+    answers_published = QtCore.Signal()
 
     def __init__(
         self,
@@ -100,8 +102,10 @@ class DeskSession(QtCore.QObject):
         self.listener.start()
 
     def _heard(self, event: ServerEvent) -> None:
-        if event.kind in ("changes", "contact", "message", "visit"):
+        if event.kind in ("changes", "contact", "message", "visit", "attempt", "assignment"):
             self.engine.wake()
+        elif event.kind == "answers":
+            self.answers_published.emit()
 
     def wake_sync(self) -> None:
         self.engine.wake()

@@ -38,6 +38,7 @@ from ui.sheet_controller import SheetController
 from ui.sheet_view import EmptySheet, SheetView
 from ui.sync_status import SyncStatusWidget
 from ui.training import TrainingController, TrainingView
+from ui.training_desk import TrainingDesk, TrainingPage
 from ui.visits import (
     ScheduleVisitDialog,
     VisitController,
@@ -140,12 +141,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.right.addWidget(self.visit_panel)
         self.training_view = TrainingView()
         self.training = TrainingController(self.training_view)
-        self.right.addWidget(self.training_view)
+        self.training_page = TrainingPage(self.training_view)
+        self.training_desk = TrainingDesk(
+            self.training_page, self.training, session, self.background
+        )
+        session.answers_published.connect(self.training_desk.load_answers)
+        self.right.addWidget(self.training_page)
         self.visits.opened.connect(lambda _id: self.right.setCurrentWidget(self.visit_panel))
         # A visit needs the whole middle: the call script makes room while one is open.
         self.right.currentChanged.connect(
             lambda _index: self.script_panel.setVisible(
-                self.right.currentWidget() not in (self.visit_panel, self.training_view)
+                self.right.currentWidget() not in (self.visit_panel, self.training_page)
             )
         )
         self.visits.open_customer.connect(self.open_customer)
@@ -158,7 +164,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if session.user.role == "engineer":
             self.left_tabs.setCurrentWidget(self.visits_view)
         if session.user.role == "trainee":
-            self.right.setCurrentWidget(self.training_view)
+            self.right.setCurrentWidget(self.training_page)
         self.inbox.unread_changed.connect(self._unread)
         self.escalation_view: EscalationView | None = None
         if session.user.role in ("supervisor", "admin"):
@@ -184,6 +190,10 @@ class MainWindow(QtWidgets.QMainWindow):
         splitter.setStretchFactor(2, 3)
         splitter.setSizes([450, 780, 370])
         splitter.setContentsMargins(8, 8, 8, 0)
+        if session.user.role == "trainee":
+            # Trainees never see real contacts or customers: the desk is the training page.
+            left.hide()
+            self.contact_pane.hide()
         self.setCentralWidget(splitter)
 
         self.sync_status = SyncStatusWidget()
@@ -294,7 +304,12 @@ class MainWindow(QtWidgets.QMainWindow):
         training_menu = self.menuBar().addMenu("&Training")
         rehearse = training_menu.addAction("&Rehearse a scenario")
         rehearse.setShortcut(QtGui.QKeySequence("Ctrl+Shift+R"))
-        rehearse.triggered.connect(self.open_training)
+        rehearse.triggered.connect(lambda: self.open_training())
+        progress = training_menu.addAction("&Progress")
+        progress.setShortcut(QtGui.QKeySequence("Ctrl+Shift+G"))
+        progress.triggered.connect(lambda: self.open_training(self.training_page.progress))
+        answers = training_menu.addAction("&Standard answers")
+        answers.triggered.connect(lambda: self.open_training(self.training_page.answers))
 
         help_menu = self.menuBar().addMenu("&Help")
         about = help_menu.addAction("&About AgentDesk")
@@ -309,9 +324,11 @@ class MainWindow(QtWidgets.QMainWindow):
             index = self.left_tabs.indexOf(self.escalation_view)
             self.left_tabs.setTabText(index, f"Overdue ({count})" if count else "Overdue")
 
-    def open_training(self) -> None:
-        self.right.setCurrentWidget(self.training_view)
-        self.training_view.scenarios.setFocus()
+    def open_training(self, tab: QtWidgets.QWidget | None = None) -> None:
+        self.right.setCurrentWidget(self.training_page)
+        self.training_page.setCurrentWidget(tab or self.training_view)
+        if tab is None:
+            self.training_view.scenarios.setFocus()
 
     def schedule_visit(self) -> None:
         """A visit to the customer of the contact in hand, or of the open sheet."""
@@ -504,6 +521,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.background.run(load(), name="history-load", success=show)
 
     def _records_changed(self, ids: set[str]) -> None:
+        self.training_desk.refresh()
         if self.sheet.customer_id is not None and not self.sheet.creating:
             self._load_history(self.sheet.customer_id)
 

@@ -324,31 +324,79 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     return saved
 
 
-async def training_screens(server: str, vault: object, grab: Callable[[object, str], None]) -> None:
-    """Tom, a trainee, rehearsing the screening call: mid-call, with the feedback."""
+async def demo_window(server: str, vault: object, username: str) -> MainWindow:
+    """A demo user's desk, signed in, shown and after its first sync."""
     from agentdesk.demo import DEMO_USERS
+    from agentdesk.sync.engine import SyncState
     from ui.desk_session import SignIn, sign_in
     from ui.main_window import MainWindow
 
-    tom = next(u for u in DEMO_USERS if u.username == "tom")
-    session = await sign_in(SignIn(server, tom.username, tom.password, remember=False), vault)  # type: ignore[arg-type]
+    user = next(u for u in DEMO_USERS if u.username == username)
+    session = await sign_in(SignIn(server, user.username, user.password, remember=False), vault)  # type: ignore[arg-type]
     window = MainWindow(session)
     window.background.show_dialogs = False
     window.resize(*SIZE)
     window.show()
     session.start()
+    await wait_for(lambda: session.status.state is SyncState.UP_TO_DATE, "the first sync")
+    return window
+
+
+async def training_screens(server: str, vault: object, grab: Callable[[object, str], None]) -> None:
+    """Tom, a trainee, rehearsing the screening call (mid-call, the feedback on a reply, the
+    result) and his progress; Anna reviewing it and editing a standard answer."""
+
+    window = await demo_window(server, vault, "tom")
     training, view = window.training, window.training_view
+    await wait_for(lambda: view.assigned.count() > 0, "Tom's assignment")
     training.choose("take-message", "en")
     view.start_button.click()
     view.reply.setPlainText("May I say who is calling?")
     view.send_button.click()
+    view.reply.setPlainText("Thank you. Ola is in a meeting; could you")
+    await asyncio.sleep(2.2)  # the reply timer has ticked
+    await _settle()
+    grab(window, "22-training-mid-call")
     view.reply.setPlainText("Thank you. Ola is in a meeting; could you call back later?")
     view.send_button.click()
     view.reply.setPlainText("Let me read that back: Ola will call you back ASAP.")
     await _settle()
-    grab(window, "22-training-feedback")
+    grab(window, "23-training-feedback")
+    view.send_button.click()
+    await wait_for(lambda: "saved on this desk" in view.saved.text(), "the attempt kept")
+    await _settle()
+    grab(window, "24-training-result")
+    window.open_training(window.training_page.progress)
+    await wait_for(
+        lambda: window.training_page.progress.attempts.rowCount() >= 13, "Tom's attempts"
+    )
+    window.training_page.progress.attempts.selectRow(0)
+    await _settle()
+    grab(window, "25-training-progress")
     window.close()
-    await session.close()
+    await window.session.close()
+
+    window = await demo_window(server, vault, "anna")
+    desk = window.training_desk
+    window.open_training(window.training_page.progress)
+    await wait_for(lambda: any(a["trainee"] == "tom" for a in desk.attempts), "Tom's attempts")
+    desk.show_trainee("tom")
+    progress = window.training_page.progress
+    for row in range(progress.attempts.rowCount()):
+        reviews = progress.attempts.item(row, 5)
+        if reviews is not None and reviews.text() != "0":
+            progress.attempts.selectRow(row)
+    await _settle()
+    grab(window, "26-supervisor-progress")
+    answers = window.training_page.answers
+    window.open_training(answers)
+    desk.choose_answer("complaint-response-time", "en", 0)
+    answers.editor.setPlainText("The ticket was late because we were short-staffed this week.")
+    answers.publish_button.click()
+    await _settle()
+    grab(window, "27-standard-answers")
+    window.close()
+    await window.session.close()
 
 
 async def visit_screens(
@@ -357,18 +405,10 @@ async def visit_screens(
     """Marco's day: the visit list, the equipment sheet, the signature, the PDF."""
     from PySide6.QtPdf import QPdfDocument
 
-    from agentdesk.demo import DEMO_USERS
-    from ui.desk_session import SignIn, sign_in
-    from ui.main_window import MainWindow
     from ui.qt import QtCore
 
-    marco = next(u for u in DEMO_USERS if u.username == "marco")
-    session = await sign_in(SignIn(server, marco.username, marco.password, remember=False), vault)  # type: ignore[arg-type]
-    window = MainWindow(session)
-    window.background.show_dialogs = False
-    window.resize(*SIZE)
-    window.show()
-    session.start()
+    window = await demo_window(server, vault, "marco")
+    session = window.session
     await wait_for(lambda: bool(window.visits_view.ids()), "Marco's visit")
     visit_id = window.visits_view.ids()[0]
     window.visits_view.table.selectRow(0)

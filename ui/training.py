@@ -9,9 +9,11 @@ the model answer beside the trainee's, and what to practise next. The scoring is
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from agentdesk.domain.coach import load_coach
 from agentdesk.domain.rehearsal import (
@@ -20,12 +22,13 @@ from agentdesk.domain.rehearsal import (
     Scenario,
     ScenarioError,
     TurnScore,
-    load_scenarios,
     score,
     score_turn,
 )
+from agentdesk.domain.training import scenario_library, with_answers
 from ui.coach_edit import CoachedEdit
 from ui.qt import Qt, QtCore, QtGui, QtWidgets
+from ui.speech import Speaker
 
 LANGUAGES = (("en", "English"), ("zh", "中文"), ("nb", "Norsk"))
 KIND_MARK = {"right": "✓", "missing": "✗", "order": "↕", "avoid": "⚠", "late": "⏱", "call": "•"}
@@ -44,11 +47,22 @@ class TrainingView(QtWidgets.QWidget):
         self.scenarios.setObjectName("training-scenarios")
         self.start_button = QtWidgets.QPushButton("Start")
         self.start_button.setProperty("role", "primary")
+        self.speak = QtWidgets.QCheckBox("Speak the caller's lines")
+        self.speak.setObjectName("training-speak")
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Scenario"))
         top.addWidget(self.scenarios, 1)
         top.addWidget(self.language)
+        top.addWidget(self.speak)
         top.addWidget(self.start_button)
+        #: Scenarios a supervisor assigned: double-click (or Enter) plays one.
+        self.assigned = QtWidgets.QListWidget()
+        self.assigned.setObjectName("training-assigned")
+        self.assigned_label = QtWidgets.QLabel("Assigned to you")
+        self.assigned_label.setProperty("role", "subtle")
+        self.saved = QtWidgets.QLabel("")
+        self.saved.setObjectName("training-saved")
+        self.saved.setProperty("role", "subtle")
         self.conversation = QtWidgets.QTextBrowser()
         self.conversation.setObjectName("training-conversation")
         self.timer_label = QtWidgets.QLabel("")
@@ -78,7 +92,25 @@ class TrainingView(QtWidgets.QWidget):
         split.setSizes([600, 400])
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.assigned_label)
+        layout.addWidget(self.assigned)
         layout.addWidget(split, 1)
+        layout.addWidget(self.saved)
+        self.show_assigned([])
+
+    def show_assigned(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Assignments still to do: (text, scenario id, language) each."""
+        self.assigned.clear()
+        for text, scenario_id, lang in rows:
+            item = QtWidgets.QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, (scenario_id, lang))
+            self.assigned.addItem(item)
+        self.assigned.setVisible(bool(rows))
+        self.assigned_label.setVisible(bool(rows))
+        if rows:
+            shown = min(3, len(rows))
+            row_height = max(self.assigned.sizeHintForRow(0), self.fontMetrics().height() + 4)
+            self.assigned.setFixedHeight(shown * row_height + 2 * self.assigned.frameWidth() + 4)
 
 
 class TrainingController(QtCore.QObject):
@@ -86,10 +118,27 @@ class TrainingController(QtCore.QObject):
 
     finished = QtCore.Signal(object)  # the Result
 
-    def __init__(self, view: TrainingView, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        view: TrainingView,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        speaker: Speaker | None = None,
+    ) -> None:
         super().__init__(view)
         self.view = view
         self.clock = clock
+        self.speaker = speaker if speaker is not None else Speaker(parent=self)
+        view.speak.setEnabled(self.speaker.available)
+        view.speak.setChecked(self.speaker.available)
+        view.speak.setToolTip(
+            f"Spoken by the {self.speaker.engine} voice"
+            if self.speaker.available
+            else self.speaker.why_not
+        )
+        #: Published standard answers: the model answers shown over the scenarios' own.
+        self.answers: Sequence[Mapping[str, Any]] = []
+        self.started_at: dt.datetime | None = None
         self.scenario: Scenario | None = None
         self.turn = 0
         self.replies: list[str] = []
@@ -104,6 +153,7 @@ class TrainingController(QtCore.QObject):
         view.language.currentIndexChanged.connect(self._load)
         view.start_button.clicked.connect(self.start)
         view.send_button.clicked.connect(self.send)
+        view.assigned.itemActivated.connect(self._play_assigned)
         send = QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Return"), view.reply)
         send.activated.connect(self.send)
         self._load()
@@ -114,7 +164,9 @@ class TrainingController(QtCore.QObject):
 
     def _load(self) -> None:
         try:
-            scenarios = self.library.get(self.lang) or load_scenarios(self.lang)
+            scenarios = self.library.get(self.lang) or sorted(
+                scenario_library(self.lang).values(), key=lambda s: s.id
+            )
         except ScenarioError as exc:
             self.view.feedback.setPlainText(f"The scenarios cannot be read: {exc}")
             scenarios = []
@@ -131,12 +183,19 @@ class TrainingController(QtCore.QObject):
         self.view.language.setCurrentIndex(self.view.language.findData(lang))
         self.view.scenarios.setCurrentIndex(self.view.scenarios.findData(scenario_id))
 
+    def _play_assigned(self, item: QtWidgets.QListWidgetItem) -> None:
+        scenario_id, lang = item.data(Qt.ItemDataRole.UserRole)
+        self.choose(scenario_id, lang)
+        self.start()
+
     def start(self) -> None:
         scenario_id = self.view.scenarios.currentData()
         found = [s for s in self.library.get(self.lang, []) if s.id == scenario_id]
         if not found:
             return
-        self.scenario = found[0]
+        self.scenario = with_answers(found[0], self.answers)
+        self.started_at = dt.datetime.now(dt.UTC)
+        self.view.saved.setText("")
         self.turn = 0
         self.replies, self.seconds, self.scores = [], [], []
         self.result = None
@@ -152,8 +211,11 @@ class TrainingController(QtCore.QObject):
         assert self.scenario is not None
         self._asked_at = self.clock()
         self._ticker.start()
+        self._tick()
         self._render()
         self.view.reply.setFocus()
+        if self.view.speak.isChecked():
+            self.speaker.say(self.scenario.turns[self.turn].caller, self.lang)
 
     def _tick(self) -> None:
         if self.scenario is None or self.turn >= len(self.scenario.turns):
@@ -169,7 +231,7 @@ class TrainingController(QtCore.QObject):
                 else f"Overdue by {round(-left)} s: check back now"
             )
         else:
-            text = f"{int(waited) // 60}:{int(waited) % 60:02d}"
+            text = f"Time on this reply {int(waited) // 60}:{int(waited) % 60:02d}"
         self.view.timer_label.setText(text)
 
     def send(self) -> None:
@@ -199,6 +261,17 @@ class TrainingController(QtCore.QObject):
         self._render()
         self._show_result(self.result)
         self.finished.emit(self.result)
+
+    def attempt_fields(self) -> dict[str, Any]:
+        """The played scenario as the desk keeps it (the store scores it again)."""
+        assert self.scenario is not None and self.started_at is not None
+        return {
+            "scenario": self.scenario.id,
+            "language": self.lang,
+            "replies": list(self.replies),
+            "seconds": [round(s, 1) if s is not None else None for s in self.seconds],
+            "started_at": self.started_at.isoformat(),
+        }
 
     def _render(self) -> None:
         scenario = self.scenario

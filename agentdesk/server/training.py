@@ -22,12 +22,12 @@ from agentdesk.domain.training import (
     new_assignment,
     new_attempt,
 )
-from agentdesk.server.accounts import Viewer
+from agentdesk.server.accounts import Viewer, public_user
 from agentdesk.server.contacts import actor_for, aware
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import Assignment, Attempt, StandardAnswer, User, utcnow
-from agentdesk.wire import Mutation, StandardAnswerPublic
+from agentdesk.wire import Mutation, StandardAnswerPublic, UserPublic
 
 #: Roles a supervisor can assign scenarios to.
 REHEARSING_ROLES: Final = ("trainee", "agent")
@@ -51,6 +51,16 @@ def attempt_visibility(viewer: Viewer) -> ColumnElement[bool]:
 
 def assignment_visibility(viewer: Viewer) -> ColumnElement[bool]:
     return true() if viewer.sees_everything else Assignment.trainee_id == viewer.user_id
+
+
+def rehearsers(session: Session) -> list[UserPublic]:
+    """Everyone a supervisor can assign scenarios to (trainees and agents), by name."""
+    users = session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_(REHEARSING_ROLES))
+        .order_by(User.full_name, User.username)
+    )
+    return [public_user(session, user) for user in users]
 
 
 def _trainee(session: Session, username: str) -> tuple[Trainee, User | None]:

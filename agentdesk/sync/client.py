@@ -223,6 +223,11 @@ class ApiClient:
         data = await self.request("GET", "/api/v1/training/answers")
         return [StandardAnswerPublic.model_validate(item) for item in data]
 
+    async def trainees(self) -> list[UserPublic]:
+        """Everyone a supervisor can assign scenarios to."""
+        data = await self.request("GET", "/api/v1/training/trainees")
+        return [UserPublic.model_validate(item) for item in data]
+
     async def publish_answer(self, answer: StandardAnswerIn) -> StandardAnswerPublic:
         """Publish a standard answer to every desk (supervisors); a 422 names the field."""
         data = await self.request(

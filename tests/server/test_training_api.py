@@ -210,3 +210,11 @@ def test_trainees_hear_their_training_events_and_published_answers_only(
             if len(kinds) == 2:
                 break
     assert kinds == ["answers", "assignment"]
+
+
+def test_supervisors_list_who_can_be_assigned(client_for: ClientFor) -> None:
+    names = [
+        u["username"] for u in client_for("supervisor").get("/api/v1/training/trainees").json()
+    ]
+    assert set(names) == {"trainee", "agent.north", "agent.south"}
+    assert client_for("agent").get("/api/v1/training/trainees").status_code == 403

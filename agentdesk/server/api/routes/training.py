@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from agentdesk.server import training
 from agentdesk.server.api.deps import SessionDep, ViewerDep
 from agentdesk.server.customers import Forbidden
-from agentdesk.wire import StandardAnswerIn, StandardAnswerPublic
+from agentdesk.wire import StandardAnswerIn, StandardAnswerPublic, UserPublic
 
 router = APIRouter(prefix="/api/v1/training", tags=["training"])
 
@@ -37,6 +37,14 @@ def publish_standard_answer(
     published = training.publish_answer(session, viewer, body.model_dump())
     session.commit()
     return published
+
+
+@router.get("/trainees", response_model=list[UserPublic])
+def trainees(session: SessionDep, viewer: ViewerDep) -> list[UserPublic]:
+    """Everyone who can be assigned a scenario (supervisors only)."""
+    if not viewer.sees_everything:
+        raise Forbidden()
+    return training.rehearsers(session)
 
 
 @router.get("/attempts")
