@@ -50,9 +50,20 @@ def cmd_server(args: argparse.Namespace) -> int:
         settings = ServerSettings(db_url=args.db)
     except ValueError as exc:  # a setting in the environment is out of range
         raise CommandError(str(exc)) from None
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CommandError("--tls-cert and --tls-key go together")
     app = create_app(settings)
-    print(f"AgentDesk server on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    scheme = "https" if args.tls_cert else "http"
+    print(f"AgentDesk server on {scheme}://{args.host}:{args.port}", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
+    )
     return 0
 
 
@@ -405,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", help="the certificate's private key (PEM)")
     p.set_defaults(func=cmd_server)
 
     p = sub.add_parser("demo", help="embedded server with demo data, and the desk signed in")

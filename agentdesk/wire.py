@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 MutationStatus = Literal["applied", "duplicate", "conflict", "rejected"]
 
 
+#: The largest change number, version or event id a request may name (64-bit columns).
+MAX_SEQ = 2**62
+
+
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
@@ -78,7 +82,7 @@ class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str | None = None
-    version: int | None = None
+    version: int | None = Field(default=None, ge=0, le=MAX_SEQ)
     name: Any = None
     phones: Any = None
     email: Any = None
@@ -138,7 +142,7 @@ class Mutation(BaseModel):
         "cancel",
         "review",
     ]
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=MAX_SEQ)
     fields: dict[str, Any]
 
 
@@ -168,7 +172,8 @@ class PushResponse(BaseModel):
 
 class Change(BaseModel):
     seq: int
-    entity: Entity
+    # Text, not the closed list: a desk skips kinds of record a newer server adds.
+    entity: str
     id: str
     version: int
     data: dict[str, Any]
@@ -208,6 +213,9 @@ class ScriptPublic(BaseModel):
 class StandardAnswerIn(BaseModel):
     """A supervisor's standard answer for one turn of a scenario, to publish."""
 
+    id: uuid.UUID | None = Field(
+        default=None, description="chosen by the client: a repeat publishes nothing new"
+    )
     scenario: str = Field(min_length=1, max_length=64)
     language: str = Field(min_length=2, max_length=8, description="en, zh (zh_CN) or nb")
     turn: int = Field(ge=0, le=100)

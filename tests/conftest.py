@@ -134,13 +134,20 @@ class ServerProcess:
     db_url: str
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    #: Extra environment for the server (its ``AGENTDESK_*`` settings).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
-        env = {**os.environ, "AGENTDESK_SECRET_KEY": SECRET, "PYTHONIOENCODING": "utf-8"}
+        env = {
+            **os.environ,
+            "AGENTDESK_SECRET_KEY": SECRET,
+            "PYTHONIOENCODING": "utf-8",
+            **self.env,
+        }
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -336,3 +343,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("rehearsal scorer agreement")
         for lang, figure in sorted(AGREEMENT.items()):
             terminalreporter.write_line(f"{lang}: {figure}")
+    from tests.faultproxy import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("faults injected, records lost and doubled")
+        for name, figure in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {figure}")

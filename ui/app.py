@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from agentdesk.credentials import TokenVault
 from agentdesk.display import display_problem
+from agentdesk.logs import start_desk_log
 from agentdesk.paths import config_dir
 from ui import theme
 from ui.background import Background
@@ -128,11 +129,10 @@ class Desk:
         finally:
             window.shutdown()
             window.hide()
-            await session.close(sign_out=False)
+            # Signing out revokes the refresh token on the server and forgets it here.
+            await session.close(sign_out=sign_out)
             window.deleteLater()
             self.window = None
-        if sign_out:
-            await asyncio.to_thread(self.vault.forget, session.server, session.user.username)
         return sign_out
 
 
@@ -153,6 +153,7 @@ def run_desk(
         print(problem, file=sys.stderr)
         return 2
     app = make_application()
+    start_desk_log()
     sys.excepthook = _excepthook
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -126,12 +126,23 @@ class DeskSession(QtCore.QObject):
             self.signed_out.emit()
 
 
+class _Hidden:
+    """A secret on its way back from a worker thread, which may log what it returns."""
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+
 def _saver(vault: TokenVault, server: str, username: str) -> Callable[[str], None]:
     """Keep every renewed refresh token, off the GUI thread (a keyring may be slow)."""
 
     def save(token: str) -> None:
         loop = asyncio.get_running_loop()
-        loop.run_in_executor(None, vault.save, server, username, token)
+        # A closure, not arguments: an executor that logs its calls never sees the token.
+        loop.run_in_executor(None, lambda: vault.save(server, username, token))
 
     return save
 
@@ -169,7 +180,8 @@ async def resume(server: str, username: str, vault: TokenVault) -> DeskSession |
     Returns None when nothing is remembered or the server no longer accepts the token.
     """
     server = server.rstrip("/")
-    token = await asyncio.to_thread(vault.load, server, username)
+    kept = await asyncio.to_thread(lambda: _Hidden(vault.load(server, username)))
+    token = kept.value
     if not token:
         return None
     client = ApiClient(server, on_refresh_token=_saver(vault, server, username))

@@ -163,6 +163,9 @@ class LoginController(QtCore.QObject):
             text = "Incorrect user name or password."
             self.view.password.selectAll()
             self.view.password.setFocus()
+        elif isinstance(error, ServerTrouble) and error.status == 429:
+            wait = round(error.retry_after or 30)
+            text = f"Too many failed sign-ins for this name: try again in {wait} s."
         elif isinstance(error, ServerTrouble):
             text = f"The server is having trouble (HTTP {error.status}). Try again shortly."
         elif isinstance(error, ApiError):

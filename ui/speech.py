@@ -69,14 +69,20 @@ class Speaker(QtCore.QObject):
         from PySide6 import QtTextToSpeech  # present: the engine was made from it
 
         self._tts.stop()
-        for name in LOCALES.get(lang, ()):
-            locale = QtCore.QLocale(name)
-            if any(loc.name() == name for loc in self._tts.availableLocales()):
-                self._tts.setLocale(locale)
-                break
+        voice = self.locale_for(lang)
+        if voice is None:
+            return False  # no voice speaks the language: another one would garble it
+        self._tts.setLocale(QtCore.QLocale(voice))
         self._tts.say(text)
         self.spoken.append(text)
         return bool(self._tts.state() != QtTextToSpeech.QTextToSpeech.State.Error)
+
+    def locale_for(self, lang: str) -> str | None:
+        """The engine's locale for a rehearsal language, or None if it has none."""
+        if self._tts is None:
+            return None
+        have = {loc.name() for loc in self._tts.availableLocales()}
+        return next((name for name in LOCALES.get(lang, ()) if name in have), None)
 
     def stop(self) -> None:
         if self._tts is not None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from agentdesk.domain.coach import load_coach
+from agentdesk.domain.coach import language_of, load_coach
 from agentdesk.domain.rehearsal import (
     SECTIONS,
     Result,
@@ -25,7 +25,7 @@ from agentdesk.domain.rehearsal import (
     score,
     score_turn,
 )
-from agentdesk.domain.training import scenario_library, with_answers
+from agentdesk.domain.training import MAX_REPLY, scenario_library, with_answers
 from ui.coach_edit import CoachedEdit
 from ui.qt import Qt, QtCore, QtGui, QtWidgets
 from ui.speech import Speaker
@@ -139,6 +139,7 @@ class TrainingController(QtCore.QObject):
         #: Published standard answers: the model answers shown over the scenarios' own.
         self.answers: Sequence[Mapping[str, Any]] = []
         self.started_at: dt.datetime | None = None
+        self.finished_at: dt.datetime | None = None
         self.scenario: Scenario | None = None
         self.turn = 0
         self.replies: list[str] = []
@@ -160,7 +161,32 @@ class TrainingController(QtCore.QObject):
 
     @property
     def lang(self) -> str:
+        """The language chosen in the view (for the next scenario started)."""
         return str(self.view.language.currentData())
+
+    @property
+    def playing_lang(self) -> str:
+        """The language of the scenario being played."""
+        assert self.scenario is not None
+        return language_of(self.scenario.language)
+
+    def _playing(self, playing: bool) -> None:
+        """While a call runs, its scenario and language stay as they are."""
+        self.view.language.setEnabled(not playing)
+        self.view.scenarios.setEnabled(not playing)
+
+    def _voice_hint(self) -> None:
+        """Speaking is offered for the chosen language only if a voice speaks it."""
+        speak = self.view.speak
+        if not self.speaker.available:
+            return
+        voice = self.speaker.locale_for(self.lang)
+        speak.setEnabled(voice is not None)
+        speak.setToolTip(
+            f"Spoken by the {self.speaker.engine} voice ({voice})"
+            if voice
+            else "No voice on this computer speaks this language; the lines are shown only."
+        )
 
     def _load(self) -> None:
         try:
@@ -178,6 +204,7 @@ class TrainingController(QtCore.QObject):
         if chosen:
             self.view.scenarios.setCurrentIndex(max(0, self.view.scenarios.findData(chosen)))
         self.view.coach.set_language(self.lang)
+        self._voice_hint()
 
     def choose(self, scenario_id: str, lang: str = "en") -> None:
         self.view.language.setCurrentIndex(self.view.language.findData(lang))
@@ -195,7 +222,9 @@ class TrainingController(QtCore.QObject):
             return
         self.scenario = with_answers(found[0], self.answers)
         self.started_at = dt.datetime.now(dt.UTC)
+        self.finished_at = None
         self.view.saved.setText("")
+        self._playing(True)
         self.turn = 0
         self.replies, self.seconds, self.scores = [], [], []
         self.result = None
@@ -215,7 +244,7 @@ class TrainingController(QtCore.QObject):
         self._render()
         self.view.reply.setFocus()
         if self.view.speak.isChecked():
-            self.speaker.say(self.scenario.turns[self.turn].caller, self.lang)
+            self.speaker.say(self.scenario.turns[self.turn].caller, self.playing_lang)
 
     def _tick(self) -> None:
         if self.scenario is None or self.turn >= len(self.scenario.turns):
@@ -241,9 +270,17 @@ class TrainingController(QtCore.QObject):
         reply = self.view.reply.toPlainText().strip()
         if not reply:
             return
+        if len(reply) > MAX_REPLY:
+            # Kept in the box: the trainee shortens it and sends again.
+            self.view.timer_label.setText(
+                f"Your reply is too long: at most {MAX_REPLY} characters, it has {len(reply)}"
+            )
+            return
         waited = self.clock() - self._asked_at
         turn = scenario.turns[self.turn]
-        scored = score_turn(turn, reply, load_coach(self.lang), index=self.turn, seconds=waited)
+        scored = score_turn(
+            turn, reply, load_coach(self.playing_lang), index=self.turn, seconds=waited
+        )
         self.replies.append(reply)
         self.seconds.append(waited)
         self.scores.append(scored)
@@ -257,6 +294,8 @@ class TrainingController(QtCore.QObject):
         self.view.timer_label.setText("")
         self.view.reply.setEnabled(False)
         self.view.send_button.setEnabled(False)
+        self._playing(False)
+        self.finished_at = dt.datetime.now(dt.UTC)
         self.result = score(scenario, self.replies, seconds=self.seconds)
         self._render()
         self._show_result(self.result)
@@ -267,10 +306,11 @@ class TrainingController(QtCore.QObject):
         assert self.scenario is not None and self.started_at is not None
         return {
             "scenario": self.scenario.id,
-            "language": self.lang,
+            "language": self.playing_lang,
             "replies": list(self.replies),
             "seconds": [round(s, 1) if s is not None else None for s in self.seconds],
             "started_at": self.started_at.isoformat(),
+            "finished_at": (self.finished_at or dt.datetime.now(dt.UTC)).isoformat(),
         }
 
     def _render(self) -> None:

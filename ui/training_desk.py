@@ -21,6 +21,7 @@ from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.domain.rehearsal import PASS_MARK, SECTIONS, Scenario, ScenarioError
 from agentdesk.domain.training import (
     Progress,
+    apply_attempt_op,
     assignment_status,
     check_standard_answer,
     progress,
@@ -48,6 +49,10 @@ SECTION_COLOURS = {
 ATTEMPT_COLUMNS = ("When", "Scenario", "Language", "Score", "Result", "Reviews")
 ANSWER_COLUMNS = ("Turn", "Caller", "Standard answer", "Published")
 STATUS_TEXT = {"open": "to do", "overdue": "overdue", "done": "done", "cancelled": "cancelled"}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _when(value: str) -> str:
@@ -252,6 +257,9 @@ class AnswersView(QtWidgets.QWidget):
         self.editor.setFixedHeight(80)
         self.editor.setPlaceholderText("Choose a turn, then write the answer agents should give")
         self.coach = CoachedEdit(self.editor)
+        self.editing = QtWidgets.QLabel("Choose a turn to edit its standard answer")
+        self.editing.setObjectName("answer-editing")
+        self.editing.setProperty("role", "subtle")
         self.publish_button = QtWidgets.QPushButton("Publish to every desk")
         self.publish_button.setProperty("role", "primary")
         self.publish_button.setEnabled(False)
@@ -269,12 +277,14 @@ class AnswersView(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.editing)
         layout.addLayout(editor_row)
         layout.addWidget(self.error)
         layout.addWidget(self.status)
 
     def set_supervisor(self, supervisor: bool) -> None:
         self.editor.setVisible(supervisor)
+        self.editing.setVisible(supervisor)
         self.publish_button.setVisible(supervisor)
 
     def show_errors(self, errors: Sequence[FieldError] | None) -> None:
@@ -399,12 +409,17 @@ class TrainingDesk(QtCore.QObject):
         self.assignments: list[dict[str, Any]] = []
         self.trainees: list[tuple[str, str]] = []
         self.published: list[dict[str, Any]] = []
-        self._turn = -1
+        #: How many attempts each trainee has (a supervisor's desk).
+        self.counts: dict[str, int] = {}
+        #: The turn the editor holds (scenario, language, turn), and unpublished drafts.
+        self._editing: tuple[str, str, int] | None = None
+        self._drafts: dict[tuple[str, str, int], str] = {}
+        self._publish_ids: dict[tuple[tuple[str, str, int], str], str] = {}
         view = page.progress
         view.set_supervisor(self.supervisor)
         page.answers.set_supervisor(self.supervisor)
         controller.finished.connect(self._keep_attempt)
-        view.trainee.currentIndexChanged.connect(self._show_progress)
+        view.trainee.currentIndexChanged.connect(lambda _index: self.refresh())
         view.attempts.itemSelectionChanged.connect(self._show_attempt)
         view.assign_button.clicked.connect(self.assign)
         view.review_button.clicked.connect(self.review)
@@ -477,17 +492,23 @@ class TrainingDesk(QtCore.QObject):
     def refresh(self) -> None:
         """Reload attempts and assignments from the local store (off the GUI thread)."""
         store = self.session.store
-        who = None if self.supervisor else self.me
+        runner = self.session.runner
+        # A supervisor's desk holds everyone's attempts: it reads the one trainee shown.
+        shown = self._trainee_shown()
+        mine = None if self.supervisor else self.me
 
-        async def load() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            attempts = await self.session.runner.read(store.attempts, who)
-            assignments = await self.session.runner.read(store.assignments, who)
-            return attempts, assignments
+        async def load() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+            attempts = await runner.read(store.attempts, shown) if shown else []
+            assignments = await runner.read(store.assignments, mine)
+            counts = await runner.read(store.attempt_counts) if self.supervisor else {}
+            return attempts, assignments, counts
 
         self.background.run(load(), name="training-records", success=self._loaded)
 
-    def _loaded(self, found: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
-        self.attempts, self.assignments = found
+    def _loaded(
+        self, found: tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]
+    ) -> None:
+        self.attempts, self.assignments, self.counts = found
         now = dt.datetime.now(dt.UTC)
         to_do = []
         for assignment in self.assignments:
@@ -527,22 +548,23 @@ class TrainingDesk(QtCore.QObject):
             return
         combo = self.page.progress.trainee
         known = dict(self.trainees)
-        for attempt in self.attempts:
-            known.setdefault(str(attempt["trainee"]), str(attempt.get("trainee_name") or ""))
+        for username in self.counts:
+            known.setdefault(username, "")
         chosen = combo.currentData()
         combo.blockSignals(True)
         combo.clear()
         for username, name in sorted(known.items(), key=lambda kv: kv[1] or kv[0]):
-            count = sum(1 for a in self.attempts if a.get("trainee") == username)
+            count = self.counts.get(username, 0)
             combo.addItem(f"{name or username} ({username}) · {count} attempts", username)
         if chosen:
             combo.setCurrentIndex(max(0, combo.findData(chosen)))
         combo.blockSignals(False)
+        if not chosen and combo.count():
+            self.refresh()  # the first trainee's attempts
 
     def show_trainee(self, username: str) -> None:
         combo = self.page.progress.trainee
         combo.setCurrentIndex(combo.findData(username))
-        self._show_progress()
 
     def _trainee_shown(self) -> str:
         if not self.supervisor:
@@ -588,6 +610,9 @@ class TrainingDesk(QtCore.QObject):
         view.assignments.setText("<br>".join(lines))
         rows = [a for a in self.attempts if a.get("trainee") == who]
         table = view.attempts
+        selected = self._selected_attempt()
+        table.blockSignals(True)
+        table.clearSelection()
         table.setRowCount(len(rows))
         for row, attempt in enumerate(rows):
             values = (
@@ -603,8 +628,10 @@ class TrainingDesk(QtCore.QObject):
                 item = QtWidgets.QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, attempt["id"])
                 table.setItem(row, column, item)
-        view.review_button.setEnabled(False)
-        view.detail.clear()
+            if selected is not None and attempt["id"] == selected["id"]:
+                table.selectRow(row)
+        table.blockSignals(False)
+        self._show_attempt()
 
     def _selected_attempt(self) -> dict[str, Any] | None:
         items = self.page.progress.attempts.selectedItems()
@@ -652,15 +679,21 @@ class TrainingDesk(QtCore.QObject):
         if shown:
             dialog.trainee.setCurrentIndex(max(0, dialog.trainee.findData(shown)))
         ok = dialog.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        assignment_id = str(uuid.uuid4())  # one assignment per dialog, however often clicked
+
+        def refused(errors: list[FieldError]) -> None:
+            ok.setEnabled(True)
+            dialog.show_errors(errors)
 
         def submit() -> None:
+            ok.setEnabled(False)
             self._write(
                 self.session.store.record_assignment,
-                str(uuid.uuid4()),
+                assignment_id,
                 "create",
                 dialog.fields(),
                 kept=dialog.accept,
-                refused=dialog.show_errors,
+                refused=refused,
             )
 
         ok.clicked.connect(submit)
@@ -671,11 +704,21 @@ class TrainingDesk(QtCore.QObject):
         attempt = self._selected_attempt()
         if attempt is None:
             return
-        text, ok = QtWidgets.QInputDialog.getMultiLineText(
-            self.page, "Review the attempt", "What should the trainee keep or change?"
-        )
-        if ok:
+        prompt = "What should the trainee keep or change?"
+        text = ""
+        while True:
+            text, ok = QtWidgets.QInputDialog.getMultiLineText(
+                self.page, "Review the attempt", prompt, text
+            )
+            if not ok:
+                return
+            try:
+                apply_attempt_op(attempt, "review", {"text": text}, self.session.actor, now=_now())
+            except ValidationFailed as failed:
+                prompt = "\n".join(str(e) for e in failed.errors) + "\n\n" + prompt
+                continue
             self.add_review(str(attempt["id"]), text)
+            return
 
     def add_review(self, attempt_id: str, text: str) -> None:
         summary = self.page.progress.summary
@@ -760,39 +803,53 @@ class TrainingDesk(QtCore.QObject):
                 item.setToolTip(value)
                 view.table.setItem(index, column, item)
         view.table.resizeRowsToContents()
-        if 0 <= self._turn < len(scenario.turns):
-            view.table.selectRow(self._turn)
+        editing = self._editing
+        if editing is not None and editing[:2] == (scenario.id, lang):
+            view.table.selectRow(editing[2])
 
     def _answer_chosen(self) -> None:
+        """The editor follows the chosen turn; what was typed for another turn is kept as
+        that turn's draft, never published to this one."""
         view = self.page.answers
         rows = {i.row() for i in view.table.selectedItems()}
         scenario = self._current_scenario()
         if not rows or scenario is None:
-            view.publish_button.setEnabled(False)
             return
-        row = min(rows)
-        if row != self._turn:
-            self._turn = row
-            view.editor.setPlainText(scenario.turns[row].model)
-            view.show_errors(None)
+        key = (scenario.id, str(view.language.currentData()), min(rows))
+        if key == self._editing:
+            return
+        if self._editing is not None:
+            self._drafts[self._editing] = view.editor.toPlainText()
+        self._editing = key
+        view.editor.setPlainText(self._drafts.get(key, scenario.turns[key[2]].model))
+        view.editing.setText(
+            f"Editing: {scenario.title} ({_language_name(key[1])}), turn {key[2] + 1}"
+        )
+        view.show_errors(None)
         view.publish_button.setEnabled(self.supervisor)
 
     def choose_answer(self, scenario_id: str, lang: str, turn: int) -> None:
         view = self.page.answers
         view.language.setCurrentIndex(view.language.findData(lang))
         view.scenario.setCurrentIndex(view.scenario.findData(scenario_id))
-        self._turn = -1
         view.table.selectRow(turn)
 
     def publish(self) -> None:
         """Check the answer here first (it must pass its turn), then publish it; the text
         stays in the editor until the server has it."""
         view = self.page.answers
+        if self._editing is None:
+            return
+        scenario_id, lang, turn = self._editing
+        text = view.editor.toPlainText()
+        # The same text sent again (after an answer lost on the way) is published once.
+        publish_id = self._publish_ids.setdefault((self._editing, text), str(uuid.uuid4()))
         fields = {
-            "scenario": str(view.scenario.currentData() or ""),
-            "language": str(view.language.currentData()),
-            "turn": self._turn,
-            "text": view.editor.toPlainText(),
+            "id": publish_id,
+            "scenario": scenario_id,
+            "language": lang,
+            "turn": turn,
+            "text": text,
         }
         try:
             check_standard_answer(fields)
@@ -803,7 +860,10 @@ class TrainingDesk(QtCore.QObject):
         view.publish_button.setEnabled(False)
         view.status.setText("Publishing…")
 
+        editing = self._editing
+
         def done(_published: Any) -> None:
+            self._drafts.pop(editing, None)
             view.status.setText("Published: every desk now shows this answer.")
             view.publish_button.setEnabled(True)
             self.load_answers()

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from agentdesk.domain.errors import FieldError, ValidationFailed
+from agentdesk.domain.errors import FieldError, ValidationFailed, has_unprintable
 
 Channel = Literal["phone", "email", "im", "walk-in"]
 CHANNELS: Final[dict[str, str]] = {
@@ -276,9 +276,6 @@ def required_time(
         return None
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def text_field(
     fields: Mapping[str, Any],
     key: str,
@@ -295,7 +292,7 @@ def text_field(
     if not isinstance(value, str):
         errors.append(FieldError(key, f"expected text, got {type(value).__name__}"))
         return ""
-    if _CONTROL.search(value):
+    if has_unprintable(value):
         errors.append(FieldError(key, "contains control characters"))
         return ""
     text = value.strip() if multiline else " ".join(value.split())

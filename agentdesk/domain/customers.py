@@ -18,7 +18,7 @@ from typing import Any, Final, Literal
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
-from agentdesk.domain.errors import FieldError, FieldValueError, ValidationFailed
+from agentdesk.domain.errors import FieldError, FieldValueError, ValidationFailed, has_unprintable
 
 Tier = Literal["A", "B"]
 
@@ -181,6 +181,8 @@ def normalise_text(value: object, *, required: bool = False, limit: int = MAX_TE
         value = ""
     if not isinstance(value, str):
         raise FieldValueError(f"expected text, got {type(value).__name__}")
+    if has_unprintable(value):
+        raise FieldValueError("contains control characters: type or paste plain text")
     text = " ".join(value.split()) if "\n" not in value else value.strip()
     if required and not text:
         raise FieldValueError("is required and cannot be empty")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,3 +35,12 @@ class ValidationFailed(ValueError):
 
 class FieldValueError(ValueError):
     """A single value is invalid; the caller knows which field it belongs to."""
+
+
+#: Characters no text field holds: control characters but tab and line breaks, and halves of
+#: surrogate pairs (broken text that no database stores).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def has_unprintable(text: str) -> bool:
+    return UNPRINTABLE.search(text) is not None

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import event
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agentdesk import __version__
 from agentdesk.domain.errors import ValidationFailed
+from agentdesk.server.api.limits import RequestGuard, document_errors
 from agentdesk.server.api.routes import (
     auth,
     customers,
@@ -28,6 +30,9 @@ from agentdesk.server.config import ServerSettings
 from agentdesk.server.customers import Conflict, Forbidden, NotFound
 from agentdesk.server.db import make_engine, migrate, session_factory
 from agentdesk.server.events import EventHub, listen_postgres, notify_after_commit
+
+#: What the framework says of a body it cannot decode.
+UNPARSEABLE = "There was an error parsing the body"
 
 
 def _field_errors(failed: ValidationFailed) -> list[dict[str, object]]:
@@ -78,6 +83,15 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
             content={"detail": _field_errors(exc)},
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == status.HTTP_400_BAD_REQUEST and detail == UNPARSEABLE:
+            detail = "The request body is not valid JSON in UTF-8"
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": detail}, headers=exc.headers
+        )
+
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse(
@@ -114,4 +128,6 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
         training.router,
     ):
         app.include_router(router)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
+    document_errors(app, throttled=("/api/v1/auth/login",))
     return app

@@ -44,6 +44,11 @@ class ServerSettings:
     refresh_token_days: int = 30
     page_limit_max: int = 2000
     push_batch_max: int = 500
+    #: Request bodies over this many bytes are refused with 413 (a push batch of 500
+    #: contact steps is well under 1 MB; a signed report with its signature under 200 kB).
+    max_body_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("AGENTDESK_MAX_BODY_BYTES") or 8 * 1024 * 1024)
+    )
     #: How often an open event stream looks for events nobody announced to this process.
     #: PostgreSQL announces every commit (LISTEN/NOTIFY); SQLite is one process, which
     #: announces its own commits, so this is only a safety net.

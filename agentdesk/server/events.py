@@ -29,6 +29,8 @@ HEARTBEAT_S: Final = 15.0
 PAGE: Final = 200
 #: Events every desk hears, whatever the viewer's role and department.
 TO_EVERY_DESK: Final = ("answers",)
+#: The only events addressed to trainees they hear: their own training records.
+TRAINING: Final = ("attempt", "assignment")
 
 
 def record_event(
@@ -68,7 +70,7 @@ def _visible(viewer: Viewer) -> Any:
     if not viewer.may_read_customers:
         # Trainees see no real customer traffic: only what is addressed to them (their
         # attempts and assignments) and the standard answers published to every desk.
-        return or_(addressed, Event.kind.in_(TO_EVERY_DESK))
+        return or_(and_(addressed, Event.kind.in_(TRAINING)), Event.kind.in_(TO_EVERY_DESK))
     by_department: ColumnElement[bool]
     if viewer.department_id is None:
         by_department = Event.department_id.is_(None)

@@ -77,7 +77,7 @@ def message_visibility(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.sees_everything:
         return true()
     parties = select(MessageParty.message_id).where(MessageParty.user_id == viewer.user_id)
-    if viewer.department_id is None:
+    if viewer.department_id is None or not viewer.may_read_customers:
         return Message.id.in_(parties)
     return or_(Message.id.in_(parties), Message.for_department_id == viewer.department_id)
 
@@ -91,7 +91,9 @@ def _audience(session: Session, row: Message) -> set[str]:
         users |= set(
             session.scalars(
                 select(User.id).where(
-                    User.department_id == row.for_department_id, User.active.is_(True)
+                    User.department_id == row.for_department_id,
+                    User.active.is_(True),
+                    User.role != "trainee",  # trainees never see real callers
                 )
             )
         )

@@ -304,3 +304,16 @@ class StandardAnswer(Base):
     text: Mapped[str] = mapped_column(Text)
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str] = mapped_column(String(200), default="")
+    #: The client's id for this publication, so a repeated request publishes nothing new.
+    publish_id: Mapped[str | None] = mapped_column(String(36), unique=True, default=None)
+
+
+class LoginFailure(Base):
+    """Failed sign-ins counted per user name and per client address, to slow guessing."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # "user:…" or "ip:…"
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -7,6 +7,7 @@ keeps is never one a desk sent. Standard answers are published by supervisors to
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, func, select, true
@@ -95,7 +96,7 @@ def apply_attempt_mutation(session: Session, viewer: Viewer, mutation: Mutation)
             scenario=record["scenario"],
             language=record["language"],
             score=record["score"],
-            finished_at=now,
+            finished_at=dt.datetime.fromisoformat(record["finished_at"]),
             data={},
         )
         session.add(row)
@@ -204,6 +205,13 @@ def publish_answer(
     if not viewer.sees_everything:
         raise ValidationFailed([FieldError("role", "only a supervisor publishes standard answers")])
     scenario, turn, text = check_standard_answer(fields)
+    publish_id = str(fields["id"]) if fields.get("id") else None
+    if publish_id is not None:
+        done = session.scalar(select(StandardAnswer).where(StandardAnswer.publish_id == publish_id))
+        if done is not None:
+            if (done.scenario, done.turn, done.text) != (scenario.id, turn, text):
+                raise ValidationFailed([FieldError("id", "was used for another answer")])
+            return _answer_public(done)
     actor = actor_for(session, viewer)
     language = language_of(str(fields["language"]))
     lock_seq(session)
@@ -221,6 +229,7 @@ def publish_answer(
         version=(latest or 0) + 1,
         text=text,
         published_by=actor.label,
+        publish_id=publish_id,
     )
     session.add(row)
     session.flush()

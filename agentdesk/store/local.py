@@ -501,6 +501,8 @@ class LocalStore:
         with self._tx() as conn:
             for change in page.changes:
                 kind = _KINDS.get(change.entity)
+                if kind is None and change.entity != "customer":
+                    continue  # a kind of record this desk does not know (a newer server)
                 if kind is not None:
                     if self._take(conn, kind, change.id, change.version, change.data):
                         self._rebuild_record(conn, kind, change.id)
@@ -761,8 +763,12 @@ class LocalStore:
         """Keep a played scenario (``op="create"`` with scenario, language, replies, seconds
         and started_at; scored here) or a supervisor's review of one, committed with its
         outbox row. Raises ValidationFailed naming each field; nothing is written then."""
+        moment = now or dt.datetime.now(dt.UTC)
+        if op == "create" and not fields.get("finished_at"):
+            # Sent later, the attempt keeps the time it was played here.
+            fields = {**fields, "finished_at": moment.isoformat()}
         return self._record(
-            _ATTEMPTS, attempt_id, op, fields, now=now, exists="this attempt is already kept"
+            _ATTEMPTS, attempt_id, op, fields, now=moment, exists="this attempt is already kept"
         )
 
     def record_assignment(
@@ -789,6 +795,14 @@ class LocalStore:
                 query.order_by(AttemptRow.finished_at.desc(), AttemptRow.id).limit(limit)
             ).all()
         return [dict(row) for row in rows]
+
+    def attempt_counts(self) -> dict[str, int]:
+        """How many attempts this desk holds of each trainee."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(AttemptRow.trainee, func.count()).group_by(AttemptRow.trainee)
+            ).all()
+        return {str(trainee): int(count) for trainee, count in rows}
 
     def assignments(self, trainee: str | None = None) -> list[dict[str, Any]]:
         """Assignments this desk holds (one trainee's, or everyone's), newest first."""

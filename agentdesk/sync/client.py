@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +81,20 @@ def _detail(response: httpx.Response) -> Any:
     return body.get("detail", body) if isinstance(body, dict) else body
 
 
+def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """How the desk checks the server's certificate: always, against the system's
+    authorities, or against ``ca_bundle`` (``AGENTDESK_CA_BUNDLE``) for a server whose
+    certificate an in-house authority signed. Raises ValueError for a bundle that cannot be
+    read."""
+    path = ca_bundle if ca_bundle is not None else os.environ.get("AGENTDESK_CA_BUNDLE", "")
+    if not path:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"the CA bundle {path} cannot be read: {exc}") from None
+
+
 class ApiClient:
     """One signed-in connection to an AgentDesk server."""
 
@@ -89,12 +105,14 @@ class ApiClient:
         timeout: float = 20.0,
         transport: httpx.AsyncBaseTransport | None = None,
         on_refresh_token: Callable[[str], None] | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=5.0),
             transport=transport,
+            verify=tls_context(ca_bundle),
             headers={"User-Agent": "AgentDesk"},
         )
         self.access_token: str | None = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from agentdesk.store.local import LocalStore
 from agentdesk.store.runner import StoreRunner
 from agentdesk.sync.client import ApiClient, ApiError, Offline, ServerTrouble, SignInRequired
+from agentdesk.wire import FieldErrorOut, Mutation, MutationResult, PushResponse
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,20 @@ class Backoff:
 
 StatusListener = Callable[[SyncStatus], None]
 ChangeListener = Callable[[set[str]], None]
+
+
+def _too_large(mutation: Mutation) -> MutationResult:
+    return MutationResult(
+        id=str(mutation.id),
+        status="rejected",
+        entity_id=str(mutation.entity_id),
+        errors=[
+            FieldErrorOut(
+                field="record",
+                message="is larger than the server accepts: shorten the longest text",
+            )
+        ],
+    )
 
 
 class SyncEngine:
@@ -195,16 +210,23 @@ class SyncEngine:
         """Send the outbox in batches until it is empty; returns how many were answered."""
         store = self.runner.store
         sent = 0
+        size = self.push_batch
         while True:
-            batch = await self.runner.read(store.pending_mutations, self.push_batch)
+            batch = await self.runner.read(store.pending_mutations, size)
             if not batch:
                 return sent
             await self.runner.write(store.mark_attempt, [str(m.id) for m in batch])
             try:
                 response = await self.client.push(store.device_id, batch)
             except ApiError as exc:
-                # The whole batch was refused as malformed; keep it and say so.
-                raise ServerTrouble(exc.status) from exc
+                if exc.status != 413:
+                    # The whole batch was refused as malformed; keep it and say so.
+                    raise ServerTrouble(exc.status) from exc
+                if len(batch) > 1:
+                    size = max(1, len(batch) // 2)  # too large together: send fewer at once
+                    continue
+                # One record larger than the server takes: kept here, marked, and named.
+                response = PushResponse(results=[_too_large(batch[0])])
             touched = await self.runner.write(store.apply_push_results, response.results)
             sent += len(response.results)
             self._changed(touched)

@@ -84,6 +84,8 @@ def test_an_unfinished_attempt_never_passes() -> None:
         ({"seconds": [True]}, "seconds[0]"),
         ({"started_at": ""}, "started_at"),
         ({"started_at": (NOW + dt.timedelta(hours=1)).isoformat()}, "started_at"),
+        ({"finished_at": (NOW + dt.timedelta(hours=1)).isoformat()}, "finished_at"),
+        ({"finished_at": "not a time"}, "finished_at"),
     ],
 )
 def test_a_bad_attempt_names_the_field(changes: dict[str, Any], field: str) -> None:

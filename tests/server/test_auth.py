@@ -225,3 +225,52 @@ def test_requests_without_a_valid_access_token_answer_401(
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert "sign in" in response.json()["detail"]
+
+
+def test_repeated_failures_lock_the_user_name_for_a_while(live_server: LiveServer) -> None:
+    from agentdesk.server.models import LoginFailure
+    from agentdesk.server.throttle import FREE_FAILURES
+
+    # Given the supervisor mistypes the password again and again
+    account = live_server.accounts["supervisor"]
+    wrong = {"username": account.username, "password": "guess-guess-guess"}
+    answers = [httpx.post(f"{live_server.url}{LOGIN}", json=wrong) for _ in range(FREE_FAILURES)]
+    assert [a.status_code for a in answers[:-1]] == [401] * (FREE_FAILURES - 1)
+    # Then the last failure locks the name, saying for how long
+    locked = answers[-1]
+    assert locked.status_code == 429, locked.text
+    assert 1 <= int(locked.headers["Retry-After"]) <= 30
+    assert "try again in" in locked.json()["detail"]
+    # And even the right password waits, while another user signs in as usual
+    right = {"username": account.username, "password": account.password}
+    assert httpx.post(f"{live_server.url}{LOGIN}", json=right).status_code == 429
+    _login(live_server, "agent")
+    # When the lock has run out, the right password works and clears the count
+    engine = create_engine(live_server.db_url)
+    try:
+        with engine.begin() as conn:
+            past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+            conn.execute(
+                LoginFailure.__table__.update()
+                .where(LoginFailure.key == f"user:{account.username}")
+                .values(locked_until=past)
+            )
+        assert httpx.post(f"{live_server.url}{LOGIN}", json=right).status_code == 200
+        with engine.connect() as conn:
+            left = conn.scalar(
+                select(LoginFailure.count).where(LoginFailure.key == f"user:{account.username}")
+            )
+        assert left is None
+    finally:
+        engine.dispose()
+
+
+def test_unknown_user_names_are_locked_alike(live_server: LiveServer) -> None:
+    from agentdesk.server.throttle import FREE_FAILURES
+
+    body = {"username": "no.such.person", "password": "whatever-it-is"}
+    codes = [
+        httpx.post(f"{live_server.url}{LOGIN}", json=body).status_code
+        for _ in range(FREE_FAILURES + 1)
+    ]
+    assert codes == [401] * (FREE_FAILURES - 1) + [429, 429]

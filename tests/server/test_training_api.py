@@ -5,6 +5,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -92,6 +93,8 @@ def test_bad_attempts_are_refused_naming_the_field(client_for: ClientFor) -> Non
         ({**attempt([GREETING]), "seconds": [-1]}, "seconds[0]"),
         ({**attempt(["x" * 2001])}, "replies[0]"),
         ({**attempt([GREETING]), "started_at": "yesterday"}, "started_at"),
+        ({**attempt([GREETING]), "finished_at": "2999-01-01T00:00:00Z"}, "finished_at"),
+        ({**attempt([GREETING]), "finished_at": "2020-01-01T00:00:00Z"}, "started_at"),
     ]
     results = push(
         trainee, "d", [step(str(uuid.uuid4()), "create", f, entity="attempt") for f, _ in cases]
@@ -176,15 +179,14 @@ def test_a_standard_answer_the_scorer_would_fail_is_refused(client_for: ClientFo
 def test_trainees_hear_their_training_events_and_published_answers_only(
     client_for: ClientFor,
 ) -> None:
+    from tests.server.test_messages_api import take
+
     trainee = client_for("trainee")
     with trainee.stream("GET", "/api/v1/events", params={"heartbeat": 1}) as stream:
         lines = stream.iter_lines()
-        # Nothing is pending now; publish and assign, then read what arrives.
         boss = client_for("supervisor")
-        boss.post(
-            "/api/v1/training/answers",
-            json={"scenario": "greeting", "language": "en", "turn": 0, "text": GREETING},
-        )
+        # Given things the trainee must not hear of: another's assignment, a message for
+        # the trainee's own department (real caller data), a customer sheet
         push(
             boss,
             "b",
@@ -195,6 +197,14 @@ def test_trainees_hear_their_training_events_and_published_answers_only(
                     {"trainee": "agent.north", "scenario": "hold", "language": "en"},
                     entity="assignment",
                 ),
+            ],
+        )
+        take(client_for("agent_south"), for_user=None, for_team="North")
+        # And two things the trainee must hear of: their assignment, a published answer
+        push(
+            boss,
+            "b",
+            [
                 step(
                     str(uuid.uuid4()),
                     "create",
@@ -203,13 +213,24 @@ def test_trainees_hear_their_training_events_and_published_answers_only(
                 ),
             ],
         )
-        kinds: list[str] = []
+        boss.post(
+            "/api/v1/training/answers",
+            json={"scenario": "greeting", "language": "en", "turn": 0, "text": GREETING},
+        )
+        heard: list[tuple[str, Json]] = []
+        kind = ""
         for line in lines:
-            if line.startswith("event:") and line != "event: hello":
-                kinds.append(line.split(":", 1)[1].strip())
-            if len(kinds) == 2:
-                break
-    assert kinds == ["answers", "assignment"]
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and kind != "hello":
+                heard.append((kind, json.loads(line.split(":", 1)[1])))
+                if kind == "answers":
+                    break
+    # Then only those two arrive, in order
+    assert [kind for kind, _ in heard] == ["assignment", "answers"]
+    assert heard[0][1]["trainee"] == "trainee"
+    # And the trainee cannot read the team's messages either
+    assert trainee.get("/api/v1/messages").json() == []
 
 
 def test_supervisors_list_who_can_be_assigned(client_for: ClientFor) -> None:

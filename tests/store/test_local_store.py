@@ -440,6 +440,21 @@ def test_pulled_page_is_stored_with_its_cursor(
     assert store.pending_mutations(10) == []
 
 
+def test_a_kind_of_record_this_desk_does_not_know_is_skipped(
+    store: LocalStore, customer_factory: SheetFactory
+) -> None:
+    # Given a page from a newer server: a sheet and a record of a kind added later
+    sheet = server_record(customer_factory(), 1)
+    newer = page(sheet, cursor=9)
+    newer.changes.insert(
+        0, Change(seq=8, entity="survey", id="s-1", version=1, data={"question": "?"})
+    )
+    # When it is applied, the sheet is kept, the unknown record skipped, the cursor saved
+    assert store.apply_changes(newer) == {sheet["id"]}
+    assert store.customer_count() == 1
+    assert store.cursor() == 9
+
+
 def test_older_version_of_a_sheet_is_skipped(store: LocalStore, synced: dict[str, Any]) -> None:
     # Given a sheet at version 3
     store.apply_changes(page(server_record(synced, 3, organisation="Bergen kommune"), cursor=5))

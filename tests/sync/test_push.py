@@ -126,3 +126,37 @@ async def test_answer_lost_in_transit_leaves_the_edit_queued_then_sends_it_once(
     statuses = [[r.status for r in results] for results in desk.wire.push_results]
     assert statuses == [["applied"], ["duplicate"]]
     assert _server_sheet(live_server, sheet["id"])["version"] == 2
+
+
+async def test_a_batch_too_large_for_the_server_is_sent_in_smaller_ones(
+    tmp_path: Any, open_desk: DeskFactory, customer_factory: SheetFactory
+) -> None:
+    from tests.conftest import ServerProcess, seed
+
+    # Given a server that takes bodies of 16 kB at most, and 40 sheets made offline
+    db_url = f"sqlite:///{tmp_path / 'small.sqlite'}"
+    accounts = seed(db_url)
+    process = ServerProcess(db_url, env={"AGENTDESK_MAX_BODY_BYTES": str(16 * 1024)})
+    process.start()
+    try:
+        server = LiveServer("sqlite", db_url, process, accounts)
+        desk = await open_desk(server)
+        sheets = [customer_factory(location="Møterom, 3. etasje, Storgata 12") for _ in range(40)]
+        for sheet in sheets:
+            await desk.create(sheet)
+        # And one sheet alone larger than the server takes
+        huge = customer_factory(devices=[{"computer_name": f"PC-{i:03}"} for i in range(300)])
+        await desk.create(huge)
+        # When the desk syncs
+        await desk.engine.sync_once()
+        # Then every sheet that fits reached the server once; the huge one is kept, named
+        with server.http("agent") as http:
+            total = http.get("/api/v1/customers", params={"limit": 500}).json()["total"]
+        assert total == 40
+        assert desk.store.outbox_counts().pending == 0
+        [issue] = desk.store.issues_for(str(huge["id"]))
+        assert issue.state == "rejected"
+        assert issue.errors[0][0] == "record" and "larger" in issue.errors[0][1]
+        assert desk.store.customer(str(huge["id"])) is not None
+    finally:
+        process.stop()

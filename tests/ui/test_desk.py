@@ -137,6 +137,27 @@ def test_sign_in_rejects_a_wrong_password_and_accepts_the_right_one(
     run(scenario())
 
 
+def test_sign_in_says_how_long_to_wait_after_too_many_failures(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run
+) -> None:
+    from agentdesk.server.throttle import FREE_FAILURES
+
+    async def scenario() -> None:
+        view = LoginView()
+        controller = LoginController(view, vault, Background(view))
+        controller.prefill(sqlite_server.url, sqlite_server.accounts["agent"].username)
+        for attempt in range(FREE_FAILURES):
+            view.message.hide()
+            view.password.setText(f"wrong-{attempt}")
+            view.sign_in_button.click()
+            await until(lambda: not view.message.isHidden(), "the refusal")
+        assert view.message.text().startswith("Too many failed sign-ins for this name")
+        assert "try again in" in view.message.text()
+        assert view.username.text() == sqlite_server.accounts["agent"].username
+
+    run(scenario())
+
+
 def test_remember_me_keeps_the_refresh_token_in_the_keyring_only(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:

@@ -69,9 +69,9 @@ def test_assign_play_review_and_publish_across_two_desks(
         await until(lambda: assigned.count() == 0, "the assignment done")
         # And the supervisor sees the trainee's progress: the attempt, its chart, done
         progress = boss.training_page.progress
-        await until(lambda: len(desk.attempts) == 1, "the attempt on the supervisor's desk")
+        await until(lambda: desk.counts.get("trainee") == 1, "the attempt on the boss's desk")
         desk.show_trainee("trainee")
-        assert progress.attempts.rowCount() == 1
+        await until(lambda: progress.attempts.rowCount() == 1, "the trainee's attempts shown")
         assert progress.attempts.item(0, 3).text() == "100"
         assert "Checking back on a caller on hold" in progress.assignments.text()
         assert "done" in progress.assignments.text()
@@ -132,3 +132,61 @@ def test_the_callers_lines_are_spoken_where_an_engine_exists(qtbot: Any) -> None
     TrainingController(other, speaker=silent)
     assert not other.speak.isEnabled() and not other.speak.isChecked()
     assert "speech" in other.speak.toolTip()
+
+
+def test_a_call_keeps_its_language_and_a_too_long_reply_stays_in_the_box(qtbot: Any) -> None:
+    view = TrainingView()
+    qtbot.addWidget(view)
+    training = TrainingController(view, speaker=Speaker(engines=[]))
+    training.choose("take-message", "en")
+    training.start()
+    # While the call runs, its language and scenario cannot change under it
+    assert not view.language.isEnabled() and not view.scenarios.isEnabled()
+    # A reply longer than any attempt keeps is not sent; it stays for the trainee to shorten
+    long_reply = "May I say who is calling? " * 100
+    view.reply.setPlainText(long_reply)
+    view.send_button.click()
+    assert training.replies == [] and view.reply.toPlainText() == long_reply
+    assert "too long" in view.timer_label.text()
+    for reply in ("May I say who is calling?", "Ola is not available.", "Thank you."):
+        view.reply.setPlainText(reply)
+        view.send_button.click()
+    fields = training.attempt_fields()
+    assert fields["language"] == "en" and fields["scenario"] == "take-message"
+    assert fields["started_at"] <= fields["finished_at"]
+    assert view.language.isEnabled()
+
+
+def test_the_answer_editor_never_publishes_a_draft_to_another_turn(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run
+) -> None:
+    async def scenario() -> None:
+        boss = await _window(sqlite_server, vault, "supervisor")
+        desk, answers = boss.training_desk, boss.training_page.answers
+        boss.open_training(answers)
+        desk.choose_answer("greeting", "en", 0)
+        answers.editor.setPlainText(NEW_GREETING)
+        # When the supervisor looks at another scenario, then picks its turn
+        desk.choose_answer("hold", "en", 0)
+        hold = answers.editor.toPlainText()
+        assert hold != NEW_GREETING and "hold" in answers.editing.text().lower()
+        # And comes back: the greeting draft is still there
+        desk.choose_answer("greeting", "en", 0)
+        assert answers.editor.toPlainText() == NEW_GREETING
+        # Publishing twice (an answer lost on the way, say) publishes one version
+        answers.publish_button.click()
+        await until(lambda: "Published" in answers.status.text(), "published")
+        answers.status.setText("")
+        desk.choose_answer("greeting", "en", 0)
+        answers.editor.setPlainText(NEW_GREETING)
+        answers.publish_button.click()
+        await until(lambda: "Published" in answers.status.text(), "published again")
+        with sqlite_server.http("supervisor") as http:
+            found = [
+                a
+                for a in http.get("/api/v1/training/answers").json()
+                if (a["scenario"], a["language"], a["turn"]) == ("greeting", "en", 0)
+            ]
+        assert [a["version"] for a in found] == [1]
+
+    run(scenario())

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 
-from agentdesk.server import accounts
+from agentdesk.server import accounts, throttle
 from agentdesk.server.api.deps import CurrentUser, SessionDep, SettingsDep
 from agentdesk.server.models import User
 from agentdesk.server.security import create_access_token
@@ -28,17 +28,39 @@ def _tokens(session: SessionDep, settings: SettingsDep, user: User) -> TokenPair
 
 
 @router.post("/login", response_model=TokenPair)
-def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenPair:
-    """Sign in with user name and password; returns an access and a refresh token."""
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenPair:
+    """Sign in with user name and password; returns an access and a refresh token.
+    Repeated failures lock the user name (and the address) for a while: 429 with
+    Retry-After."""
+    address = request.client.host if request.client else None
+    wait = throttle.wait_seconds(session, body.username, address)
+    if wait:
+        raise _too_many(wait)
     user = accounts.authenticate(session, body.username, body.password)
     if user is None:
+        throttle.failed(session, body.username, address)
+        session.commit()
+        wait = throttle.wait_seconds(session, body.username, address)
+        if wait:
+            raise _too_many(wait)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="Incorrect user name or password",
         )
+    throttle.succeeded(session, body.username)
     pair = _tokens(session, settings, user)
     session.commit()  # the refresh token (and any rehashed password) must outlive the request
     return pair
+
+
+def _too_many(wait: int) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"Too many failed sign-ins: try again in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 @router.post("/refresh", response_model=TokenPair)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, status
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server import customers
 from agentdesk.server.api.deps import SessionDep, ViewerDep
-from agentdesk.wire import CustomerIn, CustomerList, CustomerPublic
+from agentdesk.wire import MAX_SEQ, CustomerIn, CustomerList, CustomerPublic
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -32,7 +32,7 @@ def search_customers(
     viewer: ViewerDep,
     q: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CustomerList:
     """Search by name, phone digits, e-mail, organisation, computer name or IP address."""
     rows, total = customers.search_customers(session, viewer, q, limit=limit, offset=offset)
@@ -60,6 +60,8 @@ def update_customer(
     if version is None and if_match:
         try:
             version = int(if_match.strip().strip("W/").strip('"'))
+            if not 0 <= version <= MAX_SEQ:
+                raise ValueError(if_match)
         except ValueError:
             raise ValidationFailed(
                 [FieldError("If-Match", "must be the sheet's version number")]

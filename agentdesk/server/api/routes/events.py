@@ -12,6 +12,7 @@ from agentdesk.server.config import ServerSettings
 from agentdesk.server.events import EventHub, stream
 from agentdesk.server.models import User
 from agentdesk.server.security import decode_access_token
+from agentdesk.wire import MAX_SEQ
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -21,7 +22,9 @@ async def events(
     request: Request,
     authorization: Annotated[str, Header()] = "",
     last_event_id: Annotated[str | None, Header()] = None,
-    since: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, le=MAX_SEQ, description="resume after this event id")
+    ] = None,
     heartbeat: Annotated[
         float, Query(ge=1, le=60, description="seconds between keep-alive comments")
     ] = 15,
@@ -59,6 +62,8 @@ async def events(
     if last_event_id is not None:
         try:
             resume = int(last_event_id)
+            if not 0 <= resume <= MAX_SEQ:
+                raise ValueError(last_event_id)
         except ValueError:
             raise HTTPException(
                 status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from agentdesk.server import customers
 from agentdesk.server.api.deps import SessionDep, SettingsDep, ViewerDep
-from agentdesk.wire import ChangesPage, PushRequest, PushResponse
+from agentdesk.wire import MAX_SEQ, ChangesPage, PushRequest, PushResponse
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
 
@@ -16,8 +16,8 @@ def changes(
     session: SessionDep,
     viewer: ViewerDep,
     settings: SettingsDep,
-    since: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1)] = 500,
+    since: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 500,
 ) -> ChangesPage:
     """Records changed after ``since`` that the user may see, in change order, a page at a time."""
     return customers.changes_page(session, viewer, since, min(limit, settings.page_limit_max))
