@@ -210,6 +210,18 @@ class ScriptPublic(BaseModel):
     published_at: str
 
 
+class AuditEntryPublic(BaseModel):
+    """One change in a customer's audit trail."""
+
+    at: str
+    who: str
+    entity: str  # sheet, contact, message, visit
+    entity_id: str
+    op: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
 class StandardAnswerIn(BaseModel):
     """A supervisor's standard answer for one turn of a scenario, to publish."""
 

@@ -346,6 +346,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from tests.faultproxy import FIGURES
 
     if FIGURES:
-        terminalreporter.section("faults injected, records lost and doubled")
+        terminalreporter.section("reliability: faults injected, records lost and doubled")
         for name, figure in sorted(FIGURES.items()):
             terminalreporter.write_line(f"{name}: {figure}")

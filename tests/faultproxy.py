@@ -9,7 +9,8 @@ the next requests, or a function choosing one per request. Faults:
 - ``cut``: forward the request, send back only half of the server's answer, then close;
 - ``reset``: close the client's connection with a TCP reset before forwarding;
 - ``lost``: forward the request (the server does the work) and reset instead of answering;
-- ``500``, ``502``, ``503``, ``429``: answer that status without forwarding.
+- ``500``, ``502``, ``503``, ``429``: answer that status without forwarding;
+- ``garble``: put a malformed event at the head of an event stream's answer.
 
 Counts of what was injected are kept in ``injected``.
 """
@@ -125,6 +126,14 @@ class FaultProxy:
                 await up_reader.read()  # the server answers in full; the desk never hears it
                 _reset(writer)
                 return
+            if fault == "garble":
+                # A garbled event first on the stream (chunked), then the real stream
+                head = await up_reader.readuntil(b"\r\n\r\n")
+                writer.write(head)
+                junk = b"id: 4242\nevent: contact\ndata: {this is not json\n\n"
+                writer.write(f"{len(junk):x}\r\n".encode() + junk + b"\r\n")
+                await writer.drain()
+                fault = None
             if fault == "cut":
                 answer = await up_reader.read()
                 writer.write(answer[: max(1, len(answer) // 2)])

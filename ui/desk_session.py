@@ -102,7 +102,8 @@ class DeskSession(QtCore.QObject):
         self.listener.start()
 
     def _heard(self, event: ServerEvent) -> None:
-        if event.kind in ("changes", "contact", "message", "visit", "attempt", "assignment"):
+        kinds = ("changes", "contact", "message", "visit", "attempt", "assignment", "malformed")
+        if event.kind in kinds:
             self.engine.wake()
         elif event.kind == "answers":
             self.answers_published.emit()

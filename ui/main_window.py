@@ -14,7 +14,8 @@ from agentdesk.domain.hold import DEFAULT_INTERVAL_S, check_interval
 from agentdesk.domain.visits import history_entry
 from agentdesk.sync.client import Offline, ServerTrouble
 from agentdesk.wire import Directory, SitePublic
-from ui.background import Background
+from ui.audit_view import AuditDialog
+from ui.background import Background, describe
 from ui.call_control import CallControl
 from ui.contact_pane import ContactController, ContactPane
 from ui.desk_session import DeskSession
@@ -300,6 +301,9 @@ class MainWindow(QtWidgets.QMainWindow):
         save = sheet_menu.addAction("&Save sheet")
         save.setShortcut(QtGui.QKeySequence.StandardKey.Save)
         save.triggered.connect(self.sheet.save)
+        audit = sheet_menu.addAction("&Audit trail…")
+        audit.setShortcut(QtGui.QKeySequence("Ctrl+Shift+T"))
+        audit.triggered.connect(self.show_audit)
 
         training_menu = self.menuBar().addMenu("&Training")
         rehearse = training_menu.addAction("&Rehearse a scenario")
@@ -454,6 +458,33 @@ class MainWindow(QtWidgets.QMainWindow):
             self.background.report(error)
 
         self.background.run(write, success=kept, failure=refused)
+
+    def show_audit(self) -> AuditDialog | None:
+        """The open customer's audit trail, from the server."""
+        customer_id = self.sheet.customer_id
+        if customer_id is None or self.sheet.creating:
+            self.statusBar().showMessage("Open a customer's sheet to see its audit trail", 5000)
+            return None
+        dialog = AuditDialog(self.sheet.view.name.text(), self)
+        self.audit_dialog = dialog
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, Offline | ServerTrouble):
+                dialog.show_problem(
+                    "The audit trail is kept on the server, which cannot be reached now. "
+                    "Try again when the desk is back online."
+                )
+            else:
+                dialog.show_problem(describe(error))
+
+        self.background.run(
+            self.session.client.audit(customer_id),
+            name="audit",
+            success=dialog.show_entries,
+            failure=failed,
+        )
+        dialog.open()
+        return dialog
 
     def focus_search(self) -> None:
         self.search_view.query.setFocus()

@@ -168,6 +168,22 @@ async def capture(out: Path, server: str, token: str) -> list[Path]:
     grab(window, "04-sheet-norwegian")
 
     view = window.sheet_view
+    # An edit, synced, then the sheet's audit trail from the server
+    view.location.setText("Trondheimsveien 235, bygg 3, 2. etasje")
+    view.location.textEdited.emit("Trondheimsveien 235, bygg 3, 2. etasje")
+    window.sheet.save()
+    await wait_for(lambda: "Saved" in view.save_state.text(), "the edit saved")
+    session.wake_sync()
+    await wait_for(
+        lambda: session.status.state is SyncState.UP_TO_DATE and session.status.pending == 0,
+        "the edit synced",
+    )
+    dialog = window.show_audit()
+    assert dialog is not None
+    await wait_for(lambda: dialog.table.rowCount() >= 2, "the audit trail")
+    await _settle()
+    grab(dialog, "28-audit-trail")
+    dialog.close()
     view.phones.rows[0].number.setText("6552 9988")
     view.phones.rows[0].number.textEdited.emit("6552 9988")
     view.name.setText("")
@@ -379,9 +395,10 @@ async def training_screens(server: str, vault: object, grab: Callable[[object, s
     window = await demo_window(server, vault, "anna")
     desk = window.training_desk
     window.open_training(window.training_page.progress)
-    await wait_for(lambda: any(a["trainee"] == "tom" for a in desk.attempts), "Tom's attempts")
+    await wait_for(lambda: desk.counts.get("tom", 0) >= 13, "Tom's attempts")
     desk.show_trainee("tom")
     progress = window.training_page.progress
+    await wait_for(lambda: progress.attempts.rowCount() >= 13, "Tom's attempts shown")
     for row in range(progress.attempts.rowCount()):
         reviews = progress.attempts.item(row, 5)
         if reviews is not None and reviews.text() != "0":

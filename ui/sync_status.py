@@ -35,6 +35,8 @@ def describe_status(status: SyncStatus) -> str:
         extras.append(f"{status.conflicts} conflict{'s' if status.conflicts != 1 else ''}")
     if status.rejected:
         extras.append(f"{status.rejected} refused")
+    if status.unreadable:
+        extras.append(f"{status.unreadable} unreadable from the server, skipped (see the log)")
     return " · ".join([text, *extras])
 
 

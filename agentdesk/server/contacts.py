@@ -22,6 +22,7 @@ from agentdesk.domain.contacts import (
 )
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, viewer_for
+from agentdesk.server.audit import note_change
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import Contact, Customer, Department, User, utcnow
@@ -154,6 +155,7 @@ def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation)
         customer = _customer(session, viewer, fields["customer_id"])
         fields.update(customer_id=customer.id, tier=customer.tier, caller_name=customer.name)
     contact = session.scalar(select(Contact).where(Contact.id == contact_id).with_for_update())
+    before = contact_record(contact) if contact is not None else None
     if mutation.op == "create":
         if contact is not None:
             raise ValidationFailed([FieldError("id", "a contact with this id exists")])
@@ -181,7 +183,18 @@ def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation)
         contact.seq = next_seq(session)
     contact.updated_at = now
     session.flush()
-    record_event(session, "contact", contact_record(contact), contact.department_id)
+    after = contact_record(contact)
+    note_change(
+        session,
+        user_id=viewer.user_id,
+        entity="contact",
+        entity_id=contact_id,
+        op=mutation.op,
+        before=before,
+        after=after,
+        customer_id=contact.customer_id,
+    )
+    record_event(session, "contact", after, contact.department_id)
     return contact
 
 

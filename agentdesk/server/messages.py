@@ -24,6 +24,7 @@ from agentdesk.domain.messages import (
     new_message,
 )
 from agentdesk.server.accounts import Viewer, customer_visibility, viewer_for
+from agentdesk.server.audit import note_change
 from agentdesk.server.contacts import actor_for, contact_visible
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
@@ -116,6 +117,7 @@ def apply_message_mutation(session: Session, viewer: Viewer, mutation: Mutation)
     message_id = str(mutation.entity_id)
     fields = dict(mutation.fields)
     row = session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+    before = message_record(row) if row is not None else None
     if mutation.op == "create":
         if row is not None:
             raise ValidationFailed([FieldError("id", "a message with this id exists")])
@@ -160,7 +162,18 @@ def apply_message_mutation(session: Session, viewer: Viewer, mutation: Mutation)
     row.version += 1
     row.updated_at = now
     session.flush()
-    record_event(session, "message", message_record(row), None, audience=_audience(session, row))
+    after = message_record(row)
+    note_change(
+        session,
+        user_id=viewer.user_id,
+        entity="message",
+        entity_id=message_id,
+        op=mutation.op,
+        before=before,
+        after=after,
+        customer_id=after.get("customer_id"),
+    )
+    record_event(session, "message", after, None, audience=_audience(session, row))
     return row
 
 
@@ -191,7 +204,11 @@ def _keep_visible_links(session: Session, viewer: Viewer, record: dict[str, Any]
 def _may_see(session: Session, viewer: Viewer, row: Message) -> bool:
     if viewer.sees_everything:
         return True
-    if viewer.department_id is not None and row.for_department_id == viewer.department_id:
+    if (
+        viewer.may_read_customers
+        and viewer.department_id is not None
+        and row.for_department_id == viewer.department_id
+    ):
         return True
     return session.get(MessageParty, (row.id, viewer.user_id)) is not None
 

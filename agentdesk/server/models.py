@@ -317,3 +317,20 @@ class LoginFailure(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """One change to a contact, message, visit or training record: who, when, what, and
+    the fields before and after. (Sheets keep theirs as revisions.)"""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(36), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    op: Mapped[str] = mapped_column(String(32))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any]]

@@ -24,6 +24,7 @@ from agentdesk.domain.training import (
     new_attempt,
 )
 from agentdesk.server.accounts import Viewer, public_user
+from agentdesk.server.audit import note_change
 from agentdesk.server.contacts import actor_for, aware
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
@@ -84,6 +85,7 @@ def apply_attempt_mutation(session: Session, viewer: Viewer, mutation: Mutation)
     actor = actor_for(session, viewer)
     attempt_id = str(mutation.entity_id)
     row = session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+    before = attempt_record(row) if row is not None else None
     if mutation.op == "create":
         if row is not None:
             raise ValidationFailed([FieldError("id", "an attempt with this id exists")])
@@ -108,6 +110,15 @@ def apply_attempt_mutation(session: Session, viewer: Viewer, mutation: Mutation)
     row.data = {k: v for k, v in record.items() if k not in ("id", "version", "unsent")}
     row.version += 1
     session.flush()
+    note_change(
+        session,
+        user_id=viewer.user_id,
+        entity="attempt",
+        entity_id=attempt_id,
+        op=mutation.op,
+        before=before,
+        after=attempt_record(row),
+    )
     record_event(session, "attempt", _brief(attempt_record(row)), None, audience={row.trainee_id})
     return row
 
@@ -119,6 +130,7 @@ def apply_assignment_mutation(session: Session, viewer: Viewer, mutation: Mutati
     actor = actor_for(session, viewer)
     assignment_id = str(mutation.entity_id)
     row = session.scalar(select(Assignment).where(Assignment.id == assignment_id).with_for_update())
+    before = assignment_record(row) if row is not None else None
     if mutation.op == "create":
         if row is not None:
             raise ValidationFailed([FieldError("id", "an assignment with this id exists")])
@@ -147,6 +159,15 @@ def apply_assignment_mutation(session: Session, viewer: Viewer, mutation: Mutati
     row.data = {k: v for k, v in record.items() if k not in ("id", "version", "state", "unsent")}
     row.version += 1
     session.flush()
+    note_change(
+        session,
+        user_id=viewer.user_id,
+        entity="assignment",
+        entity_id=assignment_id,
+        op=mutation.op,
+        before=before,
+        after=assignment_record(row),
+    )
     record_event(
         session, "assignment", _brief(assignment_record(row)), None, audience={row.trainee_id}
     )

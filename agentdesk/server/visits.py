@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.domain.visits import Engineer, apply_visit_op, new_visit
 from agentdesk.server.accounts import Viewer, customer_visibility
+from agentdesk.server.audit import note_change
 from agentdesk.server.contacts import actor_for
 from agentdesk.server.db import lock_seq, next_seq
 from agentdesk.server.events import record_event
@@ -74,6 +75,7 @@ def apply_visit_mutation(session: Session, viewer: Viewer, mutation: Mutation) -
     visit_id = str(mutation.entity_id)
     fields = dict(mutation.fields)
     row = session.scalar(select(Visit).where(Visit.id == visit_id).with_for_update())
+    before = visit_record(row) if row is not None else None
     if mutation.op == "create":
         if row is not None:
             raise ValidationFailed([FieldError("id", "a visit with this id exists")])
@@ -114,6 +116,16 @@ def apply_visit_mutation(session: Session, viewer: Viewer, mutation: Mutation) -
     row.version += 1
     row.updated_at = now
     session.flush()
+    note_change(
+        session,
+        user_id=viewer.user_id,
+        entity="visit",
+        entity_id=visit_id,
+        op=mutation.op,
+        before=before,
+        after=visit_record(row),
+        customer_id=row.customer_id,
+    )
     audience = {row.engineer_id}
     if mutation.op == "running_late":
         audience |= _contact_owner(session, record)

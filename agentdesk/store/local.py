@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -63,9 +64,13 @@ from agentdesk.domain.training import (
     new_attempt,
 )
 from agentdesk.domain.visits import Engineer, apply_visit_op, new_visit
-from agentdesk.wire import ChangesPage, Mutation, MutationResult
+from agentdesk.wire import Change, ChangesPage, Mutation, MutationResult
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 6
+#: How many skipped (unreadable) changes the desk keeps a note of.
+UNREADABLE_KEPT: Final = 100
 #: How long a called-back message stays in the inbox.
 RECENT: Final = dt.timedelta(days=14)
 OutboxState = Literal["pending", "conflict", "rejected"]
@@ -503,6 +508,11 @@ class LocalStore:
                 kind = _KINDS.get(change.entity)
                 if kind is None and change.entity != "customer":
                     continue  # a kind of record this desk does not know (a newer server)
+                problem = _unreadable(kind, change)
+                if problem is not None:
+                    # Skipped and reported; the rest of the page, and sync, go on.
+                    self._note_unreadable(conn, change, problem)
+                    continue
                 if kind is not None:
                     if self._take(conn, kind, change.id, change.version, change.data):
                         self._rebuild_record(conn, kind, change.id)
@@ -513,6 +523,26 @@ class LocalStore:
                     touched.add(change.id)
             self._set_meta(conn, "cursor", str(page.cursor))
         return touched
+
+    def _note_unreadable(self, conn: Connection, change: Change, problem: str) -> None:
+        log.warning("skipped change %s of %s %s: %s", change.seq, change.entity, change.id, problem)
+        raw = self._get_meta(conn, "unreadable")
+        noted = json.loads(raw) if raw else []
+        noted.append(
+            {
+                "seq": change.seq,
+                "entity": change.entity,
+                "id": change.id,
+                "problem": problem[:300],
+                "at": _now(),
+            }
+        )
+        self._set_meta(conn, "unreadable", json.dumps(noted[-UNREADABLE_KEPT:]))
+
+    def unreadable_changes(self) -> list[dict[str, Any]]:
+        """Changes from the server this desk could not read, and skipped (newest last)."""
+        raw = self.meta("unreadable")
+        return list(json.loads(raw)) if raw else []
 
     def _take(
         self, conn: Connection, kind: _Kind, record_id: str, version: int, data: Mapping[str, Any]
@@ -1090,6 +1120,24 @@ class LocalStore:
             conn.execute(delete(CustomerRow).where(CustomerRow.id == customer_id))
 
 
+def _unreadable(kind: _Kind | None, change: Change) -> str | None:
+    """Why a pulled change cannot be kept (a garbled record), or None."""
+    record = {**change.data, "version": change.version}
+    try:
+        if kind is None:
+            if str(record.get("id")) != change.id:
+                return "the record's id differs from the change's"
+            _columns(record)
+        else:
+            wrong = [k for k in kind.required if not isinstance(record.get(k), str)]
+            if wrong:
+                return f"{', '.join(wrong)}: expected text"
+            kind.columns(record)
+    except (ValidationFailed, KeyError, TypeError, ValueError, AttributeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def _columns(data: Mapping[str, Any]) -> dict[str, Any]:
     sheet_data = {k: data[k] for k in ("id", "version", *SHEET_FIELDS) if k in data}
     sheet = parse_customer(sheet_data)
@@ -1172,6 +1220,8 @@ class _Kind:
     columns: Callable[[Mapping[str, Any]], dict[str, Any]]
     create: Callable[[Mapping[str, Any], Actor, str, dt.datetime], dict[str, Any]]
     step: Callable[[Mapping[str, Any], str, Mapping[str, Any], Actor, dt.datetime], dict[str, Any]]
+    #: Text fields every record of the kind has; one missing marks a garbled record.
+    required: tuple[str, ...] = ()
 
 
 def _new_message_view(
@@ -1215,6 +1265,7 @@ _CONTACTS: Final = _Kind(
     columns=lambda record: _contact_columns(record),
     create=lambda fields, actor, cid, at: new_contact_record(fields, actor, contact_id=cid, now=at),
     step=lambda view, op, fields, actor, at: apply_op(view, op, fields, actor, now=at),
+    required=("state", "channel", "offered_at"),
 )
 _MESSAGES: Final = _Kind(
     entity="message",
@@ -1224,6 +1275,7 @@ _MESSAGES: Final = _Kind(
     step=lambda view, op, fields, actor, at: apply_message_op(
         view, op, fields, actor, now=at, recipient=_recipient(fields, "to")
     ),
+    required=("state", "taken_by", "callback_before"),
 )
 _VISITS: Final = _Kind(
     entity="visit",
@@ -1231,6 +1283,7 @@ _VISITS: Final = _Kind(
     columns=_visit_columns,
     create=_new_visit_view,
     step=lambda view, op, fields, actor, at: apply_visit_op(view, op, fields, actor, now=at),
+    required=("state", "customer_id", "window_start"),
 )
 _ATTEMPTS: Final = _Kind(
     entity="attempt",
@@ -1245,6 +1298,7 @@ _ATTEMPTS: Final = _Kind(
         "unsent": True,
     },
     step=lambda view, op, fields, actor, at: apply_attempt_op(view, op, fields, actor, now=at),
+    required=("trainee", "scenario", "finished_at"),
 )
 
 
@@ -1270,6 +1324,7 @@ _ASSIGNMENTS: Final = _Kind(
     },
     create=_new_assignment_view,
     step=lambda view, op, fields, actor, at: apply_assignment_op(view, op, fields, actor, now=at),
+    required=("trainee", "scenario", "assigned_at"),
 )
 _KINDS: Final[dict[str, _Kind]] = {
     "contact": _CONTACTS,

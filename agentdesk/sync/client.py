@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from agentdesk.wire import (
+    AuditEntryPublic,
     ChangesPage,
     CustomerList,
     Directory,
@@ -27,6 +28,23 @@ from agentdesk.wire import (
     TokenPair,
     UserPublic,
 )
+
+
+def _event(fields: dict[str, str]) -> ServerEvent:
+    """An event as the stream gave it; a garbled one comes back as kind ``malformed`` (with
+    what could be read), for the listener to report and skip."""
+    kind = fields.get("event", "message")
+    try:
+        event_id = int(fields["id"])
+    except ValueError:
+        return ServerEvent(-1, "malformed", {"kind": kind, "problem": "the event id"})
+    try:
+        data = json.loads(fields["data"])
+    except ValueError:
+        return ServerEvent(event_id, "malformed", {"kind": kind, "problem": "the data"})
+    if not isinstance(data, dict):
+        return ServerEvent(event_id, "malformed", {"kind": kind, "problem": "the data"})
+    return ServerEvent(event_id, kind, data)
 
 
 class ApiError(Exception):
@@ -236,6 +254,11 @@ class ApiClient:
         data = await self.request("GET", "/api/v1/scripts")
         return [ScriptPublic.model_validate(item) for item in data]
 
+    async def audit(self, customer_id: str) -> list[AuditEntryPublic]:
+        """A customer's audit trail, newest change first."""
+        data = await self.request("GET", f"/api/v1/customers/{customer_id}/audit")
+        return [AuditEntryPublic.model_validate(item) for item in data]
+
     async def standard_answers(self) -> list[StandardAnswerPublic]:
         """The newest published standard answers (the scenarios' model answers)."""
         data = await self.request("GET", "/api/v1/training/answers")
@@ -301,11 +324,7 @@ class ApiClient:
                     async for line in response.aiter_lines():
                         if line == "":
                             if "data" in fields and "id" in fields:
-                                yield ServerEvent(
-                                    int(fields["id"]),
-                                    fields.get("event", "message"),
-                                    json.loads(fields["data"]),
-                                )
+                                yield _event(fields)
                             fields = {}
                         elif not line.startswith(":"):
                             name, _, value = line.partition(":")

@@ -39,6 +39,8 @@ class SyncStatus:
     pending: int = 0
     conflicts: int = 0
     rejected: int = 0
+    #: Changes from the server that could not be read and were skipped.
+    unreadable: int = 0
     detail: str = ""
     retry_in: float | None = None
     #: (done, total) records of a pull that has more pages; None when not pulling pages.
@@ -130,8 +132,13 @@ class SyncEngine:
 
     async def _report_counts(self, **changes: object) -> None:
         counts = await self.runner.read(LocalStore.outbox_counts, self.runner.store)
+        unreadable = await self.runner.read(LocalStore.unreadable_changes, self.runner.store)
         self._report(
-            pending=counts.pending, conflicts=counts.conflicts, rejected=counts.rejected, **changes
+            pending=counts.pending,
+            conflicts=counts.conflicts,
+            rejected=counts.rejected,
+            unreadable=len(unreadable),
+            **changes,
         )
 
     # --- running ------------------------------------------------------------------------

@@ -42,6 +42,8 @@ class EventListener:
         self.on_connected = on_connected
         self._rng = rng or random.Random()
         self._task: asyncio.Task[None] | None = None
+        #: Garbled events received and skipped.
+        self.malformed = 0
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -70,9 +72,19 @@ class EventListener:
                         self.on_connected()
                     connected = True
                     failures = 0
-                    self.last_event_id = event.id
-                    if event.kind != "hello":
+                    if event.kind == "malformed":
+                        # Reported and skipped; the stream goes on. A pull picks up whatever
+                        # it announced.
+                        self.malformed += 1
+                        log.warning("skipped a malformed event (%s)", event.data.get("problem"))
+                    else:
+                        self.last_event_id = event.id
+                    if event.kind == "hello":
+                        continue
+                    try:
                         self.on_event(event)
+                    except Exception:
+                        log.exception("handling event %s failed; listening on", event.id)
                 # The server ended the stream (restart, proxy timeout): resume, a little later
                 # if it ends at once again.
                 await asyncio.sleep(self.backoff.delay(failures, self._rng) if not connected else 0)

@@ -471,7 +471,7 @@ def test_older_version_of_a_sheet_is_skipped(store: LocalStore, synced: dict[str
     assert store.cursor() == 6
 
 
-def test_page_that_cannot_be_applied_leaves_cursor_and_sheets_as_they_were(
+def test_an_invalid_sheet_in_a_page_is_skipped_and_the_rest_kept(
     store: LocalStore, synced: dict[str, Any], customer_factory: SheetFactory
 ) -> None:
     # Given a page whose first change is fine and whose second is not a valid sheet
@@ -479,14 +479,15 @@ def test_page_that_cannot_be_applied_leaves_cursor_and_sheets_as_they_were(
     broken = {**server_record(customer_factory(), 1), "tier": "Z"}
 
     # When it is applied
-    with pytest.raises(ValidationFailed):
-        store.apply_changes(page(good, broken, cursor=9))
+    store.apply_changes(page(good, broken, cursor=9))
 
-    # Then neither the first change nor the cursor was kept: one transaction per page
-    assert store.cursor() == 1
+    # Then the good change and the cursor are kept; the broken one is skipped and noted
+    assert store.cursor() == 9
     sheet = shown(store, synced["id"])
-    assert (sheet.version, sheet.organisation) == (1, "Oslo kommune")
+    assert (sheet.version, sheet.organisation) == (2, "Bergen kommune")
     assert store.customer_count() == 1
+    [skipped] = store.unreadable_changes()
+    assert skipped["id"] == broken["id"] and "tier" in skipped["problem"]
 
 
 def test_pending_edit_stays_on_top_of_a_newer_server_version(

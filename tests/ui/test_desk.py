@@ -310,6 +310,55 @@ def test_an_empty_name_is_refused_on_the_name_field(
     run(scenario())
 
 
+def test_pasted_control_characters_and_overlong_text_are_refused_and_kept(
+    desk_server: LiveServer, vault: TokenVault, run: Run
+) -> None:
+    async def scenario() -> None:
+        window = await _window(desk_server, vault)
+        await _open(window, BJORN_ID)
+        view = window.sheet_view
+        # When text with a control character and an overlong organisation are pasted in
+        pasted = "Aker\x07 Sentralsykehus"
+        view.name.setText(pasted)
+        view.name.textEdited.emit(pasted)
+        long_text = "Oslo universitetssykehus " * 20
+        view.organisation.setText(long_text)
+        view.organisation.textEdited.emit(long_text)
+        window.sheet.save()
+        await until(lambda: not view.slots["name"].error.isHidden(), "the name error")
+        # Then each field says what is wrong, and keeps what was typed
+        assert "control characters" in view.slots["name"].error.text()
+        assert "too long" in view.slots["organisation"].error.text()
+        assert view.name.text() == pasted and view.organisation.text() == long_text
+        assert window.session.store.outbox_counts().pending == 0
+        await _close(window)
+
+    run(scenario())
+
+
+def test_the_audit_trail_shows_who_changed_what(
+    desk_server: LiveServer, vault: TokenVault, run: Run
+) -> None:
+    async def scenario() -> None:
+        window = await _window(desk_server, vault)
+        await _open(window, BJORN_ID)
+        view = window.sheet_view
+        view.organisation.setText("Oslo universitetssykehus")
+        view.organisation.textEdited.emit("Oslo universitetssykehus")
+        view.save_button.click()
+        await until(lambda: server_sheet(desk_server, BJORN_ID)["version"] == 2, "the edit synced")
+        dialog = window.show_audit()
+        assert dialog is not None
+        await until(lambda: dialog.table.rowCount() >= 2, "the trail")
+        first = [dialog.table.item(0, c).text() for c in range(4)]  # type: ignore[union-attr]
+        assert first[1] == "Agent.North" and first[2] == "Sheet · update"
+        assert "organisation:" in first[3] and "→ Oslo universitetssykehus" in first[3]
+        dialog.close()
+        await _close(window)
+
+    run(scenario())
+
+
 def test_a_valid_edit_is_saved_locally_then_reaches_the_server(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:

@@ -78,7 +78,9 @@ def test_a_whole_session_leaves_no_token_on_disk_and_sign_out_revokes(
     assert log_path().stat().st_size > 0
     # …and none of them holds a token or the password
     secrets = [s for s in seen if s and s != "None"] + [account.password]
-    assert len(seen) >= 4
+    # Two refresh tokens and at least one access token (two issued in the same second are
+    # the same token)
+    assert len(seen) >= 3
     for path in files:
         content = path.read_bytes()
         for secret in secrets:

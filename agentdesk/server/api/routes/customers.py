@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, status
 
 from agentdesk.domain.errors import FieldError, ValidationFailed
-from agentdesk.server import customers
+from agentdesk.server import audit, customers
 from agentdesk.server.api.deps import SessionDep, ViewerDep
-from agentdesk.wire import MAX_SEQ, CustomerIn, CustomerList, CustomerPublic
+from agentdesk.wire import MAX_SEQ, AuditEntryPublic, CustomerIn, CustomerList, CustomerPublic
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -42,6 +42,16 @@ def search_customers(
 @router.get("/{customer_id}", response_model=CustomerPublic)
 def read_customer(customer_id: str, session: SessionDep, viewer: ViewerDep) -> CustomerPublic:
     return _public(customers.get_customer(session, viewer, customer_id))
+
+
+@router.get("/{customer_id}/audit", response_model=list[AuditEntryPublic])
+def customer_audit(
+    customer_id: str, session: SessionDep, viewer: ViewerDep
+) -> list[AuditEntryPublic]:
+    """Every change of the customer's sheet, contacts and visits, newest first: who, when,
+    what, and the changed fields before and after."""
+    customers.get_customer(session, viewer, customer_id)  # 404 unless you may see it
+    return [AuditEntryPublic.model_validate(e) for e in audit.trail(session, customer_id)]
 
 
 @router.put("/{customer_id}", response_model=CustomerPublic)
