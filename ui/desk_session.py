@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from agentdesk.credentials import TokenVault
 from agentdesk.domain.contacts import Actor
@@ -120,6 +121,8 @@ class DeskSession(QtCore.QObject):
         await self.engine.stop()
         if sign_out:
             await self.client.logout()
+            if _SAVING:
+                await asyncio.gather(*_SAVING, return_exceptions=True)
             await asyncio.to_thread(self.vault.forget, self.server, self.user.username)
         await self.client.aclose()
         await asyncio.to_thread(self.runner.close)
@@ -143,9 +146,15 @@ def _saver(vault: TokenVault, server: str, username: str) -> Callable[[str], Non
     def save(token: str) -> None:
         loop = asyncio.get_running_loop()
         # A closure, not arguments: an executor that logs its calls never sees the token.
-        loop.run_in_executor(None, lambda: vault.save(server, username, token))
+        saving = loop.run_in_executor(None, lambda: vault.save(server, username, token))
+        _SAVING.add(saving)
+        saving.add_done_callback(_SAVING.discard)
 
     return save
+
+
+#: Keyring writes under way; signing out waits for them, so none lands after the forget.
+_SAVING: set[asyncio.Future[Any]] = set()
 
 
 async def _open_store(server: str, username: str) -> StoreRunner:

@@ -20,6 +20,7 @@ from agentdesk.domain.customers import (
 )
 from agentdesk.domain.customers import Customer as Sheet
 from agentdesk.domain.errors import FieldError, ValidationFailed
+from agentdesk.server import audit
 from agentdesk.server.accounts import (
     Viewer,
     customer_visibility,
@@ -436,6 +437,29 @@ def _duplicate(
         )
         record = record_of(row) if row is not None else None
     return _result(mutation, "duplicate", version=done.version, record=record)
+
+
+def audit_trail(session: Session, viewer: Viewer, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's audit trail as the viewer may read it: the sheet's changes, and those
+    of the contacts, messages and visits the viewer may see on their own (seeing the
+    customer does not open another department's calls or someone else's messages)."""
+    get_customer(session, viewer, customer_id)
+    entries = audit.trail(session, customer_id)
+    checks: dict[str, tuple[Any, ColumnElement[bool]]] = {
+        "contact": (Contact, _contact_visibility(viewer)),
+        "message": (Message, message_visibility(viewer)),
+        "visit": (Visit, visit_visibility(viewer)),
+    }
+    visible: dict[str, set[str]] = {}
+    for entity, (model, rule) in checks.items():
+        ids = {e["entity_id"] for e in entries if e["entity"] == entity}
+        if ids:
+            visible[entity] = set(session.scalars(select(model.id).where(model.id.in_(ids), rule)))
+    return [
+        e
+        for e in entries
+        if e["entity"] == "sheet" or e["entity_id"] in visible.get(e["entity"], ())
+    ]
 
 
 def _contact_visibility(viewer: Viewer) -> ColumnElement[bool]:

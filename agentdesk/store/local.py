@@ -267,7 +267,7 @@ class LocalStore:
                 # Schema 2 added contacts and 3 reshaped them. Contacts older than the saved
                 # cursor would never be pulled, so pull everything once more; sheets already
                 # held are skipped by their version.
-                conn.execute(delete(Meta).where(Meta.key == "cursor"))
+                conn.execute(delete(Meta).where(Meta.key.in_(("cursor", "unreadable"))))
                 conn.execute(
                     update(Meta)
                     .where(Meta.key == "schema_version")

@@ -226,7 +226,7 @@ class ApiClient:
     async def logout(self) -> None:
         if self.refresh_token:
             # The token expires on its own; signing out locally must work offline too.
-            with contextlib.suppress(Offline, ServerTrouble, SignInRequired):
+            with contextlib.suppress(Offline, ServerTrouble, SignInRequired, ApiError):
                 await self.request(
                     "POST", "/api/v1/auth/logout", json={"refresh_token": self.refresh_token}
                 )

@@ -235,6 +235,7 @@ class SyncEngine:
                 # One record larger than the server takes: kept here, marked, and named.
                 response = PushResponse(results=[_too_large(batch[0])])
             touched = await self.runner.write(store.apply_push_results, response.results)
+            size = self.push_batch  # the next batch may fit again whole
             sent += len(response.results)
             self._changed(touched)
             await self._report_counts()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.server.conftest import ClientFor, create_sheet, push, read_sheet
+from tests.server.conftest import ClientFor, all_changes_since, create_sheet, push, read_sheet
 from tests.server.test_contact_records import step
 
 
@@ -57,3 +57,32 @@ def test_the_trail_is_for_those_who_may_see_the_customer(
     assert client_for("agent_south").get(path).status_code == 404
     assert client_for("trainee").get(path).status_code == 403
     assert client_for("supervisor").get(path).status_code == 200
+
+
+def test_seeing_a_customer_does_not_open_others_messages_or_calls_in_its_trail(
+    client_for: ClientFor, customer_factory: Any
+) -> None:
+    from tests.server.test_messages_api import take
+
+    # An unassigned customer (every department sees it), a message about them for the
+    # South agent, and a South contact with them
+    sheet = create_sheet(client_for("supervisor"), customer_factory(department=""))
+    message = take(client_for("agent_south"), customer_id=sheet["id"])
+    contact_id = str(uuid.uuid4())
+    push(
+        client_for("agent_south"),
+        "south-desk",
+        [step(contact_id, "create", {"channel": "phone", "customer_id": sheet["id"]})],
+    )
+    path = f"/api/v1/customers/{sheet['id']}/audit"
+    everything = {e["entity_id"] for e in client_for("supervisor").get(path).json()}
+    assert {message["id"], contact_id} <= everything
+    # The North agent sees the customer and its sheet's history, not South's message; the
+    # call shows exactly as the agent's desk may pull it
+    north = client_for("agent").get(path)
+    assert north.status_code == 200
+    seen = {(e["entity"], e["entity_id"]) for e in north.json()}
+    assert ("sheet", sheet["id"]) in seen
+    assert ("message", message["id"]) not in seen
+    pulled = {c["id"] for c in all_changes_since(client_for("agent"), 0)}
+    assert (("contact", contact_id) in seen) == (contact_id in pulled)

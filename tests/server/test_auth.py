@@ -274,3 +274,31 @@ def test_unknown_user_names_are_locked_alike(live_server: LiveServer) -> None:
         for _ in range(FREE_FAILURES + 1)
     ]
     assert codes == [401] * (FREE_FAILURES - 1) + [429, 429]
+
+
+def test_guesses_sent_at_once_are_counted_one_by_one(live_server: LiveServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agentdesk.server.throttle import FREE_FAILURES
+
+    body = {"username": "parallel.guess", "password": "wrong-wrong-wrong"}
+
+    def guess(_: int) -> int:
+        return httpx.post(f"{live_server.url}{LOGIN}", json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(guess, range(24)))
+    # None is a server error, and no more than the free attempts had a password checked
+    assert set(codes) <= {401, 429} and 429 in codes
+    assert codes.count(401) <= FREE_FAILURES - 1
+    from agentdesk.server.models import LoginFailure
+
+    engine = create_engine(live_server.db_url)
+    try:
+        with engine.connect() as conn:
+            counted = conn.scalar(
+                select(LoginFailure.count).where(LoginFailure.key == "user:parallel.guess")
+            )
+    finally:
+        engine.dispose()
+    assert counted == FREE_FAILURES

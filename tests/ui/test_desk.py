@@ -389,6 +389,53 @@ def test_a_valid_edit_is_saved_locally_then_reaches_the_server(
     run(scenario())
 
 
+def test_the_same_field_changed_on_two_desks_is_shown_with_both_values(
+    desk_server: LiveServer, vault: TokenVault, run: Run
+) -> None:
+    async def scenario() -> None:
+        # Given a desk that edits a sheet's location while the server is away
+        window = await _window(desk_server, vault)
+        session = window.session
+        session.engine.backoff = Backoff(base=30, cap=30)  # it waits until woken
+        desk_server.process.stop()
+        await _open(window, WANG_ID)
+        view = window.sheet_view
+        view.location.setText("北京市朝阳区 5 楼")
+        view.location.textEdited.emit("北京市朝阳区 5 楼")
+        window.sheet.save()
+        await until(lambda: "Saved" in view.save_state.text(), "the local save")
+        # And meanwhile another desk changed the same field on the server
+        desk_server.process.start()
+        with desk_server.http("supervisor") as http:
+            current = http.get(f"/api/v1/customers/{WANG_ID}").json()
+            changed = http.put(
+                f"/api/v1/customers/{WANG_ID}",
+                json={"version": current["version"], "location": "上海市浦东新区 12 楼"},
+            )
+            assert changed.status_code == 200, changed.text
+        # When the desk syncs
+        session.engine.backoff = Backoff(base=0.05, cap=0.2)
+        session.wake_sync()
+        await until(lambda: not view.banner.isHidden(), "the conflict shown")
+        # Then both values are shown, and nothing was overwritten
+        text = view.banner.findChildren(QtWidgets.QLabel)[0].text()
+        assert "北京市朝阳区 5 楼" in text and "上海市浦东新区 12 楼" in text
+        assert server_sheet(desk_server, WANG_ID)["location"] == "上海市浦东新区 12 楼"
+        # When the agent keeps theirs, it reaches the server
+        keep = next(
+            b for b in view.banner.findChildren(QtWidgets.QPushButton) if b.text() == "Keep mine"
+        )
+        keep.click()
+        await until(
+            lambda: server_sheet(desk_server, WANG_ID)["location"] == "北京市朝阳区 5 楼",
+            "mine on the server",
+        )
+        await until(lambda: view.banner.isHidden(), "the conflict resolved")
+        await _close(window)
+
+    run(scenario())
+
+
 def test_with_the_server_stopped_the_desk_works_and_catches_up_later(
     desk_server: LiveServer, vault: TokenVault, run: Run
 ) -> None:

@@ -35,13 +35,13 @@ def login(
     Repeated failures lock the user name (and the address) for a while: 429 with
     Retry-After."""
     address = request.client.host if request.client else None
-    wait = throttle.wait_seconds(session, body.username, address)
+    # Counted before the password is checked: attempts sent at once cannot slip past a lock.
+    wait = throttle.attempt(session, body.username, address)
+    session.commit()
     if wait:
         raise _too_many(wait)
     user = accounts.authenticate(session, body.username, body.password)
     if user is None:
-        throttle.failed(session, body.username, address)
-        session.commit()
         wait = throttle.wait_seconds(session, body.username, address)
         if wait:
             raise _too_many(wait)
@@ -49,7 +49,7 @@ def login(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="Incorrect user name or password",
         )
-    throttle.succeeded(session, body.username)
+    throttle.succeeded(session, body.username, address)
     pair = _tokens(session, settings, user)
     session.commit()  # the refresh token (and any rehashed password) must outlive the request
     return pair

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, status
 
 from agentdesk.domain.errors import FieldError, ValidationFailed
-from agentdesk.server import audit, customers
+from agentdesk.server import customers
 from agentdesk.server.api.deps import SessionDep, ViewerDep
 from agentdesk.wire import MAX_SEQ, AuditEntryPublic, CustomerIn, CustomerList, CustomerPublic
 
@@ -50,8 +50,8 @@ def customer_audit(
 ) -> list[AuditEntryPublic]:
     """Every change of the customer's sheet, contacts and visits, newest first: who, when,
     what, and the changed fields before and after."""
-    customers.get_customer(session, viewer, customer_id)  # 404 unless you may see it
-    return [AuditEntryPublic.model_validate(e) for e in audit.trail(session, customer_id)]
+    trail = customers.audit_trail(session, viewer, customer_id)  # 404 unless you may see it
+    return [AuditEntryPublic.model_validate(e) for e in trail]
 
 
 @router.put("/{customer_id}", response_model=CustomerPublic)
