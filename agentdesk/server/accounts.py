@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
@@ -214,6 +215,17 @@ def public_user(session: Session, user: User) -> UserPublic:
         department=dept.name if dept else None,
         phone=user.phone,
         timezone=user.timezone,
+    )
+
+
+def active_user(session: Session, username: str, roles: Iterable[str]) -> User | None:
+    """The active user of that name whose role is one of ``roles``, or None."""
+    return session.scalar(
+        select(User).where(
+            User.username == username.strip(),
+            User.active.is_(True),
+            User.role.in_(tuple(roles)),
+        )
     )
 
 

@@ -23,7 +23,7 @@ from agentdesk.domain.training import (
     new_assignment,
     new_attempt,
 )
-from agentdesk.server.accounts import Viewer, public_user
+from agentdesk.server.accounts import Viewer, active_user, public_user
 from agentdesk.server.audit import note_change
 from agentdesk.server.contacts import actor_for, aware
 from agentdesk.server.db import lock_seq, next_seq
@@ -66,13 +66,7 @@ def rehearsers(session: Session) -> list[UserPublic]:
 
 
 def _trainee(session: Session, username: str) -> tuple[Trainee, User | None]:
-    user = session.scalar(
-        select(User).where(
-            User.username == username.strip(),
-            User.active.is_(True),
-            User.role.in_(REHEARSING_ROLES),
-        )
-    )
+    user = active_user(session, username, REHEARSING_ROLES)
     if user is None:
         return Trainee(), None
     return Trainee(username=user.username, full_name=user.full_name, user_id=user.id), user

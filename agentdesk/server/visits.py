@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.domain.visits import Engineer, apply_visit_op, new_visit
-from agentdesk.server.accounts import Viewer, customer_visibility
+from agentdesk.server.accounts import Viewer, active_user, customer_visibility
 from agentdesk.server.audit import note_change
 from agentdesk.server.contacts import actor_for
 from agentdesk.server.db import lock_seq, next_seq
@@ -52,13 +52,7 @@ def may_see(viewer: Viewer, row: Visit) -> bool:
 
 
 def find_engineer(session: Session, username: str) -> tuple[Engineer, User | None]:
-    user = session.scalar(
-        select(User).where(
-            User.username == username.strip(),
-            User.active.is_(True),
-            User.role.in_(ENGINEER_ROLES),
-        )
-    )
+    user = active_user(session, username, ENGINEER_ROLES)
     if user is None:
         return Engineer(), None
     return Engineer(username=user.username, full_name=user.full_name, user_id=user.id), user
