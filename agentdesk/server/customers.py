@@ -283,6 +283,32 @@ def search_customers(
 # --- sync ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _RecordKind:
+    """How the server applies, finds and describes one kind of record built from steps.
+    ``get`` raises a LookupError for a record the viewer may not see."""
+
+    apply: Callable[[Session, Viewer, Mutation], Any]
+    get: Callable[[Session, Viewer, str], Any]
+    describe: Callable[[Any], dict[str, Any]]
+
+
+def _get_contact(session: Session, viewer: Viewer, contact_id: str) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None or not contact_visible(viewer, contact):
+        raise ContactNotFound(contact_id)
+    return contact
+
+
+_RECORD_KINDS: dict[str, _RecordKind] = {
+    "contact": _RecordKind(apply_contact_mutation, _get_contact, contact_record),
+    "message": _RecordKind(apply_message_mutation, get_message, message_record),
+    "visit": _RecordKind(apply_visit_mutation, get_visit, visit_record),
+    "attempt": _RecordKind(apply_attempt_mutation, get_attempt, attempt_record),
+    "assignment": _RecordKind(apply_assignment_mutation, get_assignment, assignment_record),
+}
+
+
 def _result(mutation: Mutation, status: str, **extra: Any) -> MutationResult:
     return MutationResult(
         id=str(mutation.id),
@@ -296,28 +322,11 @@ def _apply_one(
     session: Session, viewer: Viewer, device_id: str, mutation: Mutation
 ) -> MutationResult:
     entity_id = str(mutation.entity_id)
-    if mutation.entity == "contact":
-        contact = apply_contact_mutation(session, viewer, mutation)
-        _remember(session, viewer, mutation, contact.version)
-        return _result(mutation, "applied", version=contact.version, record=contact_record(contact))
-    if mutation.entity == "message":
-        message = apply_message_mutation(session, viewer, mutation)
-        _remember(session, viewer, mutation, message.version)
-        return _result(mutation, "applied", version=message.version, record=message_record(message))
-    if mutation.entity == "visit":
-        visit = apply_visit_mutation(session, viewer, mutation)
-        _remember(session, viewer, mutation, visit.version)
-        return _result(mutation, "applied", version=visit.version, record=visit_record(visit))
-    if mutation.entity == "attempt":
-        attempt = apply_attempt_mutation(session, viewer, mutation)
-        _remember(session, viewer, mutation, attempt.version)
-        return _result(mutation, "applied", version=attempt.version, record=attempt_record(attempt))
-    if mutation.entity == "assignment":
-        assignment = apply_assignment_mutation(session, viewer, mutation)
-        _remember(session, viewer, mutation, assignment.version)
-        return _result(
-            mutation, "applied", version=assignment.version, record=assignment_record(assignment)
-        )
+    kind = _RECORD_KINDS.get(mutation.entity)
+    if kind is not None:
+        row = kind.apply(session, viewer, mutation)
+        _remember(session, viewer, mutation, row.version)
+        return _result(mutation, "applied", version=row.version, record=kind.describe(row))
     if mutation.op == "create":
         row = create_customer(
             session, viewer, {**mutation.fields, "id": entity_id}, device_id=device_id
@@ -407,30 +416,12 @@ def _duplicate(
     session: Session, viewer: Viewer, mutation: Mutation, done: AppliedMutation
 ) -> MutationResult:
     record: dict[str, Any] | None = None
-    if done.entity == "contact":
-        contact = session.get(Contact, done.entity_id)
-        if contact is not None and contact_visible(viewer, contact):
-            record = contact_record(contact)
-    elif done.entity == "message":
+    kind = _RECORD_KINDS.get(done.entity)
+    if kind is not None:
         try:
-            record = message_record(get_message(session, viewer, done.entity_id))
-        except MessageNotFound:
-            record = None
-    elif done.entity == "visit":
-        try:
-            record = visit_record(get_visit(session, viewer, done.entity_id))
-        except VisitNotFound:
-            record = None
-    elif done.entity == "attempt":
-        try:
-            record = attempt_record(get_attempt(session, viewer, done.entity_id))
-        except TrainingNotFound:
-            record = None
-    elif done.entity == "assignment":
-        try:
-            record = assignment_record(get_assignment(session, viewer, done.entity_id))
-        except TrainingNotFound:
-            record = None
+            record = kind.describe(kind.get(session, viewer, done.entity_id))
+        except LookupError:
+            record = None  # gone, or no longer the viewer's to see
     else:
         row = session.scalar(
             select(Customer).where(Customer.id == done.entity_id, customer_visibility(viewer))

@@ -47,6 +47,11 @@ def assignment_record(row: Assignment) -> dict[str, Any]:
     return {**row.data, "id": row.id, "version": row.version, "state": row.state}
 
 
+def _theirs(viewer: Viewer, row: Attempt | Assignment) -> bool:
+    """Whether the viewer may see a training record: the trainee's own, or a supervisor."""
+    return viewer.sees_everything or row.trainee_id == viewer.user_id
+
+
 def attempt_visibility(viewer: Viewer) -> ColumnElement[bool]:
     return true() if viewer.sees_everything else Attempt.trainee_id == viewer.user_id
 
@@ -97,7 +102,7 @@ def apply_attempt_mutation(session: Session, viewer: Viewer, mutation: Mutation)
         )
         session.add(row)
     else:
-        if row is None or not (viewer.sees_everything or row.trainee_id == viewer.user_id):
+        if row is None or not _theirs(viewer, row):
             raise TrainingNotFound(attempt_id)
         record = apply_attempt_op(attempt_record(row), mutation.op, mutation.fields, actor, now=now)
         row.seq = next_seq(session)
@@ -143,7 +148,7 @@ def apply_assignment_mutation(session: Session, viewer: Viewer, mutation: Mutati
         )
         session.add(row)
     else:
-        if row is None or not (viewer.sees_everything or row.trainee_id == viewer.user_id):
+        if row is None or not _theirs(viewer, row):
             raise TrainingNotFound(assignment_id)
         record = apply_assignment_op(
             assignment_record(row), mutation.op, mutation.fields, actor, now=now
@@ -176,14 +181,14 @@ def _brief(record: dict[str, Any]) -> dict[str, Any]:
 
 def get_attempt(session: Session, viewer: Viewer, attempt_id: str) -> Attempt:
     row = session.get(Attempt, attempt_id)
-    if row is None or not (viewer.sees_everything or row.trainee_id == viewer.user_id):
+    if row is None or not _theirs(viewer, row):
         raise TrainingNotFound(attempt_id)
     return row
 
 
 def get_assignment(session: Session, viewer: Viewer, assignment_id: str) -> Assignment:
     row = session.get(Assignment, assignment_id)
-    if row is None or not (viewer.sees_everything or row.trainee_id == viewer.user_id):
+    if row is None or not _theirs(viewer, row):
         raise TrainingNotFound(assignment_id)
     return row
 
