@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -293,11 +293,22 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def server_process(db_url: str, port: int, *, timeout: float = 30.0) -> Iterator[str]:
-    """Run ``agentdesk server`` as a child process until the block ends; yields its URL."""
+def server_process(
+    db_url: str, port: int, *, timeout: float = 30.0, env: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """Run ``agentdesk server`` as a child process until the block ends; yields its URL.
+
+    ``env`` adds to the environment (``AGENTDESK_*`` settings, e.g. a signing key that
+    several processes share).
+    """
     url = f"http://127.0.0.1:{port}"
     # The demo help desk has a name to say in the greeting (a real site sets its own).
-    env = {"AGENTDESK_ORGANISATION": "Nordlys IT", **os.environ, "PYTHONIOENCODING": "utf-8"}
+    env = {
+        "AGENTDESK_ORGANISATION": "Nordlys IT",
+        **os.environ,
+        **(env or {}),
+        "PYTHONIOENCODING": "utf-8",
+    }
     proc = subprocess.Popen(
         [*_program(), "server", "--db", db_url, "--port", str(port)],
         env=env,

@@ -177,6 +177,10 @@ class Change(BaseModel):
     id: str
     version: int
     data: dict[str, Any]
+    #: For a sheet: the text searches match it by, as the server derived it from the same
+    #: sheet (see ``agentdesk.domain.customers.search_text``), so a desk taking a whole
+    #: region's sheets need not derive it again for each one.
+    search: str | None = None
 
 
 class ChangesPage(BaseModel):

@@ -12,10 +12,10 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import hold, search, sync
+from benchmarks import desk, fanout, hold, search, sync
 from benchmarks.figures import DEFAULT_OUT, SCALES, Report, note
 
-FIGURES = (search.NAME, *sync.FIGURES, hold.NAME)
+FIGURES = (search.NAME, *sync.FIGURES, hold.NAME, *desk.FIGURES, *fanout.NAMES)
 
 
 def _names(text: str) -> list[str]:
@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         ([search.NAME], lambda: search.run(scale, report)),
         (sync_wanted, lambda: sync.run(scale, report, sync_wanted)),
         ([hold.NAME], lambda: hold.run(scale, report)),
+        (list(desk.FIGURES), lambda: desk.run(scale, report, wanted)),
+        (list(fanout.NAMES), lambda: fanout.run(scale, report, wanted)),
     ]
     for names, measure in groups:
         if not any(n in wanted for n in names):

@@ -36,11 +36,36 @@ class Scale:
     reference_fetches: int
     push_edits: int
     save_edits: int
+    desk_customers: int
+    screen_pops: int
+    cold_start_customers: int
 
 
 SCALES: Final = {
-    "small": Scale("small", 20_000, 500, 5_000, 300, 2_000, 300),
-    "full": Scale("full", 1_000_000, 500, 100_000, 300, 10_000, 300),
+    "small": Scale(
+        "small",
+        20_000,
+        500,
+        5_000,
+        300,
+        2_000,
+        300,
+        desk_customers=20_000,
+        screen_pops=200,
+        cold_start_customers=20_000,
+    ),
+    "full": Scale(
+        "full",
+        1_000_000,
+        500,
+        100_000,
+        300,
+        10_000,
+        300,
+        desk_customers=1_000_000,
+        screen_pops=1_000,
+        cold_start_customers=100_000,
+    ),
 }
 
 

@@ -3,9 +3,11 @@
 Storing a million sheets through :meth:`LocalStore.apply_changes` would take an hour (each
 sheet is parsed twice). The sheets from :mod:`benchmarks.generate` are already canonical, so
 the rows are built here directly: the same column values ``local._columns`` computes for a
-sheet the server sent (name, tier, organisation, search text, data), version 1, the server's
-copy, not dirty. A sample of rows is checked against ``_columns`` itself before anything is
-written, so the benchmark fails loudly if the two ever drift apart.
+sheet the server sent (name, tier, organisation, search text, what a search result shows,
+data), version 1, the server's copy, not dirty. A sample of rows is checked against
+``_columns`` itself before anything is written, so the benchmark fails loudly if the two ever
+drift apart. The store's own triggers index each row for search as it is inserted, as they do
+for sheets pulled from a server, so the index is the one a desk would have.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from agentdesk.domain.customers import phone_digits
-from agentdesk.store.local import CustomerRow, LocalStore, _columns
+from agentdesk.store.local import CustomerRow, LocalStore, _columns, _summary_columns
 from benchmarks.generate import COUNTRIES, SheetGenerator, phone_templates
 
 CHUNK = 5_000
@@ -77,6 +79,7 @@ def synced_row(sheet: dict[str, Any], digits: Callable[[str], str]) -> dict[str,
         "data": sheet,
         "server_data": sheet,
         "dirty": False,
+        **_summary_columns(sheet),
     }
 
 

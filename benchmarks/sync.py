@@ -14,6 +14,7 @@ import random
 import secrets
 import tempfile
 import time
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,26 @@ def edit_for(sheet: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return {"tier": "A" if sheet["tier"] == "B" else "B"}
 
 
+def contact_for(sheet: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A contact an agent logs by hand for a customer: a call, an e-mail or a chat."""
+    return {
+        "channel": rng.choice(("phone", "phone", "phone", "email", "im")),
+        "customer_id": sheet["id"],
+        "direction": rng.choice(("in", "in", "in", "out")),
+    }
+
+
+async def _drain(desk: Desk) -> tuple[int, float]:
+    """Push the whole outbox; (records answered, seconds). Every record must be taken."""
+    started = time.perf_counter()
+    sent = await desk.engine.push_all()
+    seconds = time.perf_counter() - started
+    counts = await desk.runner.read(desk.store.outbox_counts)
+    if counts.pending or counts.conflicts or counts.rejected:
+        raise AssertionError(f"the outbox is not drained after the push: {counts}")
+    return sent, seconds
+
+
 class Desk:
     """A signed-in desk with an empty local store."""
 
@@ -171,26 +192,33 @@ async def _desk_figures(
         # Edits go to distinct customers, as many agents' edits of a day would.
         order = rng.sample(range(count), min(count, scale.push_edits + scale.save_edits))
         if "push" in wanted:
-            targets = order[: scale.push_edits]
-            note(f"push: saving {len(targets):,} edits, then pushing them")
+            user = desk.client.user
+            assert user is not None
+            await desk.runner.write(desk.store.set_meta, "user", user.model_dump_json())
+            note(f"push: logging {scale.push_edits:,} contacts, then pushing them")
+            for _ in range(scale.push_edits):
+                sheet = generator.sheet(rng.randrange(count))
+                await desk.runner.write(
+                    desk.store.record_contact, str(uuid.uuid4()), "create", contact_for(sheet, rng)
+                )
+            contacts = await _drain(desk)
+            targets = order[: scale.push_edits // 5]
+            note(f"push: saving {len(targets):,} sheet edits, then pushing them")
             for index in targets:
                 sheet = generator.sheet(index)
                 await desk.runner.write(desk.store.save_edit, sheet["id"], edit_for(sheet, rng))
-            started = time.perf_counter()
-            sent = await desk.engine.push_all()
-            seconds = time.perf_counter() - started
-            counts = await desk.runner.read(desk.store.outbox_counts)
-            if counts.pending or counts.conflicts or counts.rejected:
-                raise AssertionError(f"the outbox is not drained after the push: {counts}")
+            sheets = await _drain(desk)
             report.add(
                 "push",
                 throughput(
-                    sent / seconds,
+                    contacts[0] / contacts[1],
                     "records/s",
                     minimum=PUSH_MIN_PER_S,
-                    records=sent,
-                    seconds=round(seconds, 2),
+                    records=contacts[0],
+                    seconds=round(contacts[1], 2),
                     batch=desk.engine.push_batch,
+                    sheet_edits_per_s=round(sheets[0] / sheets[1], 1),
+                    sheet_edits=sheets[0],
                 ),
             )
 

@@ -447,6 +447,8 @@ class ContactController(QtCore.QObject):
         self.acw_started: float | None = None
         self._known_open: set[str] | None = None
         self._taken: set[str] = set()  # contacts this desk has had in hand
+        #: Calls whose sheet popped straight from the server's event, before the pull.
+        self._popped_early: set[str] = set()
         self.drafts: dict[str, dict[str, Any]] = {}  # typed text of contacts not in hand
         #: What the script panel recorded for a contact (set by the main window).
         self.adherence_for: Callable[[str], dict[str, Any] | None] = lambda _id: None
@@ -471,6 +473,7 @@ class ContactController(QtCore.QObject):
         pane.create_button.clicked.connect(self._create_for_caller)
         pane.dismiss_button.clicked.connect(self._dismiss_refusal)
         session.records_changed.connect(self._records_changed)
+        session.contact_heard.connect(self._contact_heard)
         self._reset_promise_due()
 
     # --- answering and the screen pop -------------------------------------------------------
@@ -896,13 +899,47 @@ class ContactController(QtCore.QObject):
                 and not on_hold(r)
             ]
             if fresh:
+                first = str(fresh[0]["id"])
                 self.take(fresh[0])
-                self.screen_pop(fresh[0])
+                if first in self._popped_early:
+                    self._popped_early.discard(first)  # its sheet is up already
+                else:
+                    self.screen_pop(fresh[0])
 
         self.background.run(
             self.session.runner.read(self.session.store.open_contacts_of, self.session.user.id),
             name="open-contacts",
             success=check,
+        )
+
+    def _contact_heard(self, record: dict[str, Any]) -> None:
+        """The phone system says this agent picked up a known caller: the sheet pops straight
+        from the server's event, without waiting for the pull that stores the call (the call
+        becomes the contact in hand when it is stored, as in :meth:`_check_popped_elsewhere`).
+        """
+        contact_id = str(record.get("id") or "")
+        customer_id = str(record.get("customer_id") or "")
+        if (
+            record.get("state") != "answered"
+            or record.get("owner_id") != self.session.user.id
+            or not customer_id
+            or self.current is not None
+            or self._known_open is None  # the desk has not looked at its open calls yet
+            or contact_id in self._known_open
+            or contact_id in self._taken
+            or contact_id in self._popped_early
+            or on_hold(record)
+        ):
+            return
+
+        def pop(customer: Customer | None) -> None:
+            # A sheet this desk does not hold yet comes with the pull: it pops from there.
+            if customer is not None and self.current is None and contact_id not in self._taken:
+                self._popped_early.add(contact_id)
+                self.open_customer.emit(customer_id)
+
+        self.background.run(
+            self.session.runner.read(self.session.store.customer, customer_id), success=pop
         )
 
     def _next_open(self) -> None:

@@ -45,12 +45,15 @@ class DeskSession(QtCore.QObject):
         records_changed(set[str]): sheets changed in the local store by sync.
         signed_out(): the session ended.
         answers_published(): a supervisor published a standard answer.
+        contact_heard(dict): the server announced a change of this contact (as the event
+            carried it); the pull the event starts stores it shortly after.
     """
 
     status_changed = QtCore.Signal(object)
     records_changed = QtCore.Signal(object)
     signed_out = QtCore.Signal()
     answers_published = QtCore.Signal()
+    contact_heard = QtCore.Signal(object)
 
     def __init__(
         self,
@@ -105,6 +108,9 @@ class DeskSession(QtCore.QObject):
     def _heard(self, event: ServerEvent) -> None:
         kinds = ("changes", "contact", "message", "visit", "attempt", "assignment", "malformed")
         if event.kind in kinds:
+            if event.kind == "contact" and event.data.get("id"):
+                # First, so that a screen pop's read of the sheet is ahead of the pull's.
+                self.contact_heard.emit(event.data)
             self.engine.wake()
         elif event.kind == "answers":
             self.answers_published.emit()

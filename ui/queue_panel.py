@@ -8,9 +8,10 @@ has passed. The controller reads the store off the GUI thread; the view only dra
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from agentdesk.domain.contacts import (
@@ -66,8 +67,16 @@ def waiting(record: dict[str, Any]) -> WaitingContact:
     )
 
 
-def row_table(name: str, columns: tuple[str, ...]) -> QtWidgets.QTableWidget:
-    """A read-only table of whole rows, one selected at a time, the second column wide."""
+def row_table(
+    name: str, columns: tuple[str, ...], *, fit_on_every_change: bool = True
+) -> QtWidgets.QTableWidget:
+    """A read-only table of whole rows, one selected at a time, the second column wide.
+
+    The other columns fit their contents after every change of a cell, unless
+    ``fit_on_every_change`` is off: then the owner fits them (:func:`fit_columns`) after it
+    has filled the rows. Fitting after each cell measures every row again, which with a
+    hundred rows redrawn at once takes seconds.
+    """
     table = QtWidgets.QTableWidget(0, len(columns))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(list(columns))
@@ -76,9 +85,20 @@ def row_table(name: str, columns: tuple[str, ...]) -> QtWidgets.QTableWidget:
     table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     header = table.horizontalHeader()
-    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(
+        QtWidgets.QHeaderView.ResizeMode.ResizeToContents
+        if fit_on_every_change
+        else QtWidgets.QHeaderView.ResizeMode.Interactive
+    )
     header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
     return table
+
+
+def fit_columns(table: QtWidgets.QTableWidget, columns: Iterable[int] | None = None) -> None:
+    """Fit columns (all but the wide second one) to their contents, once."""
+    for column in range(table.columnCount()) if columns is None else columns:
+        if column != 1:
+            table.resizeColumnToContents(column)
 
 
 def clock_text(seconds: float) -> str:
@@ -95,7 +115,7 @@ class QueueView(QtWidgets.QWidget):
         title.setProperty("role", "section")
         self.summary = QtWidgets.QLabel("Nobody is waiting")
         self.summary.setProperty("role", "subtle")
-        self.table = row_table("queue", COLUMNS)
+        self.table = row_table("queue", COLUMNS, fit_on_every_change=False)
         self.table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.table.setToolTip(
             f"Answer by ring {ANSWER_TARGET_RING}, ring {ANSWER_LIMIT_RING} at the latest: "
@@ -122,37 +142,52 @@ class QueueView(QtWidgets.QWidget):
         layout.addLayout(buttons)
         self._order: list[WaitingContact] = []
         self._cells: list[list[QtWidgets.QTableWidgetItem]] = []
+        self._widest: dict[int, int] = {}  # the longest text in each ticking column
+
+    def _new_row(self, row: int) -> list[QtWidgets.QTableWidgetItem]:
+        tier = QtWidgets.QTableWidgetItem()
+        tier.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = tier.font()
+        font.setBold(True)
+        tier.setFont(font)
+        cells = [tier, *(QtWidgets.QTableWidgetItem() for _ in COLUMNS[1:])]
+        for column, cell in enumerate(cells):
+            self.table.setItem(row, column, cell)
+        return cells
 
     def show_contacts(self, order: list[WaitingContact], now: float) -> None:
-        """Redraw the rows in serving order, keeping the selection on the same contact."""
+        """Redraw the rows in serving order, keeping the selection on the same contact.
+
+        The rows already there are filled again (a cell that does not change is not
+        redrawn), and the table is drawn once when all of them are filled: a burst of calls
+        redraws the panel many times a second.
+        """
         selected = self.selected_id()
         self._order = order
-        self._cells = []
-        self.table.setRowCount(len(order))
-        for row, contact in enumerate(order):
-            tier = QtWidgets.QTableWidgetItem(f"  {contact.tier}  ")
-            fg, bg = theme.TIER_COLOURS[contact.tier]
-            tier.setForeground(QtGui.QBrush(QtGui.QColor(fg)))
-            tier.setBackground(QtGui.QBrush(QtGui.QColor(bg)))
-            tier.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            font = tier.font()
-            font.setBold(True)
-            tier.setFont(font)
-            tier.setData(Qt.ItemDataRole.UserRole, contact.id)
-            cells = [
-                tier,
-                QtWidgets.QTableWidgetItem(contact.caller),
-                QtWidgets.QTableWidgetItem(CHANNELS[contact.channel]),
-                QtWidgets.QTableWidgetItem(""),
-                QtWidgets.QTableWidgetItem(""),
-            ]
-            for column, cell in enumerate(cells):
-                self.table.setItem(row, column, cell)
-            self._cells.append(cells)
-        self.tick(now)
-        row = next((i for i, c in enumerate(order) if c.id == selected), 0 if order else -1)
-        if row >= 0:
-            self.table.selectRow(row)
+        table = self.table
+        table.setUpdatesEnabled(False)
+        try:
+            del self._cells[len(order) :]  # their items go with their rows
+            table.setRowCount(len(order))
+            for row, contact in enumerate(order):
+                if row == len(self._cells):
+                    self._cells.append(self._new_row(row))
+                tier, caller, channel = self._cells[row][:3]
+                fg, bg = theme.TIER_COLOURS[contact.tier]
+                tier.setText(f"  {contact.tier}  ")
+                tier.setForeground(QtGui.QBrush(QtGui.QColor(fg)))
+                tier.setBackground(QtGui.QBrush(QtGui.QColor(bg)))
+                tier.setData(Qt.ItemDataRole.UserRole, contact.id)
+                caller.setText(contact.caller)
+                channel.setText(CHANNELS[contact.channel])
+            self._widest = {}
+            self.tick(now)  # fits the clock and ring columns
+            row = next((i for i, c in enumerate(order) if c.id == selected), 0 if order else -1)
+            if row >= 0:
+                table.selectRow(row)
+            fit_columns(table, (0, 2))
+        finally:
+            table.setUpdatesEnabled(True)
         self.answer_button.setEnabled(bool(order))
         tier_a = sum(1 for c in order if c.tier == "A")
         if order:
@@ -164,14 +199,18 @@ class QueueView(QtWidgets.QWidget):
 
     def tick(self, now: float) -> None:
         """Move waiting times and rings on, and colour each row by how urgent it is."""
+        widest = {3: 0, 4: 0}
         for contact, cells in zip(self._order, self._cells, strict=True):
-            cells[3].setText(clock_text(contact.waited(now)))
+            waited = clock_text(contact.waited(now))
+            cells[3].setText(waited)
             rings = cells[4]
             if contact.channel == "phone":
                 rings.setText(str(contact.rings(now)))
                 rings.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             else:
                 rings.setText("—")
+            widest[3] = max(widest[3], len(waited))
+            widest[4] = max(widest[4], len(rings.text()))
             urgency = contact.urgency(now)
             colours = URGENCY_COLOURS[urgency]
             for item in cells[1:]:
@@ -182,6 +221,11 @@ class QueueView(QtWidgets.QWidget):
                 else:
                     item.setForeground(QtGui.QBrush(QtGui.QColor(colours[0])))
                     item.setBackground(QtGui.QBrush(QtGui.QColor(colours[1])))
+        # The clock and the rings grow a digit now and then: only then is a column refitted.
+        grown = [c for c, n in widest.items() if n > self._widest.get(c, 0)]
+        self._widest.update({c: max(n, self._widest.get(c, 0)) for c, n in widest.items()})
+        if grown:
+            fit_columns(self.table, grown)
 
     def selected_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -224,6 +268,8 @@ class QueueController(QtCore.QObject):
         self.records: dict[str, dict[str, Any]] = {}
         self.answered: set[str] = set()
         self._loaded_once = False
+        self._loading: asyncio.Task[Any] | None = None
+        self._again = False
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(lambda: self.view.tick(self.clock()))
@@ -233,12 +279,30 @@ class QueueController(QtCore.QObject):
         session.records_changed.connect(lambda _ids: self.refresh())
 
     def refresh(self) -> None:
+        """Read the waiting contacts again and redraw. While a read is under way, changes
+        that arrive only ask for one more read after it: a burst of calls is drawn a few
+        times, not once per call."""
+        if self._loading is not None and not self._loading.done():
+            self._again = True
+            return
+        self._again = False
         store = self.session.store
-        self.background.run(
+        self._loading = self.background.run(
             self.session.runner.read(store.contacts_in_state, "ringing"),
             name="queue-load",
-            success=self._show,
+            success=self._loaded,
+            failure=self._load_failed,
         )
+
+    def _loaded(self, records: list[dict[str, Any]]) -> None:
+        self._show(records)
+        if self._again:
+            self.refresh()
+
+    def _load_failed(self, error: BaseException) -> None:
+        self.background.report(error)
+        if self._again:
+            self.refresh()
 
     def _show(self, records: list[dict[str, Any]]) -> None:
         # A call whose hang-up never reached the desk does not ring for ever.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentdesk.store.local import CustomerSummary
+from agentdesk.store.local import SearchResult
 from ui import theme
 from ui.background import Background
 from ui.desk_session import DeskSession
@@ -49,7 +49,7 @@ class SearchView(QtWidgets.QWidget):
         footer.addWidget(self.new_button)
         layout.addLayout(footer)
 
-    def show_results(self, results: list[CustomerSummary], query: str) -> None:
+    def show_results(self, results: SearchResult, query: str) -> None:
         self.results.clear()
         for summary in results:
             item = QtWidgets.QTreeWidgetItem(
@@ -65,19 +65,30 @@ class SearchView(QtWidgets.QWidget):
                 tip.append(f"Computers: {summary.computers}")
             item.setToolTip(0, "\n".join(t for t in tip if t))
             self.results.addTopLevelItem(item)
-        shown = len(results)
-        if not query.strip():
-            self.count.setText(
-                f"{shown} customers" + (" (first 100)" if shown >= RESULT_LIMIT else "")
-            )
-        elif shown == 0:
-            self.count.setText("No customer matches")
-        else:
-            more = " — refine the search to see others" if shown >= RESULT_LIMIT else ""
-            self.count.setText(f"{shown} match{'es' if shown != 1 else ''}{more}")
+        self.count.setText(count_text(results, query))
         first_item = self.results.topLevelItem(0)
         if first_item is not None:
             self.results.setCurrentItem(first_item)
+
+
+def count_text(results: SearchResult, query: str) -> str:
+    """What the footer says of a search: how many match, and whether all are listed.
+
+    A search that stopped early (many customers match) lists the first it found and says
+    how many it found at least, so the agent keeps typing instead of scrolling.
+    """
+    shown = len(results)
+    if not query.strip():
+        return f"{shown} customers" if results.complete else f"First {shown} customers by name"
+    if not results.complete:
+        if shown == 0:
+            return "No match found yet — keep typing to narrow the search"
+        return f"{shown} of {results.matches:,}+ matches — keep typing to narrow the search"
+    if results.matches == 0:
+        return "No customer matches"
+    if results.matches > shown:
+        return f"{shown} of {results.matches:,} matches — refine the search to see the others"
+    return f"{shown} match{'es' if shown != 1 else ''}"
 
 
 class SearchController(QtCore.QObject):
@@ -142,7 +153,7 @@ class SearchController(QtCore.QObject):
             query = self.view.query.text()
             store = self.session.store
 
-            def show_and_open(results: list[CustomerSummary]) -> None:
+            def show_and_open(results: SearchResult) -> None:
                 self.view.show_results(results, query)
                 self._open_item(self.view.results.currentItem())
 

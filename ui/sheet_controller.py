@@ -52,9 +52,12 @@ class SheetController(QtCore.QObject):
 
     async def _load(self, customer_id: str) -> tuple[Customer | None, list[OutboxIssue]]:
         store = self.session.store
-        customer = await self.session.runner.read(store.customer, customer_id)
-        issues = await self.session.runner.read(store.issues_for, customer_id)
-        return customer, issues
+
+        def load() -> tuple[Customer | None, list[OutboxIssue]]:
+            # One trip to the store's reader: a screen pop waits for nothing else.
+            return store.customer(customer_id), store.issues_for(customer_id)
+
+        return await self.session.runner.read(load)
 
     def _show(self, loaded: tuple[Customer | None, list[OutboxIssue]]) -> None:
         customer, issues = loaded

@@ -90,14 +90,20 @@ class FieldSlot:
         self.error = QtWidgets.QLabel()
         self.error.setProperty("role", "error")
         self.error.hide()
+        self._tip = editor.toolTip()  # the editor's own help comes back with the error gone
+        self._message = ""
 
     def show_error(self, message: str | None) -> None:
+        message = message or ""
+        if not message and not self._message:
+            return  # nothing shown, nothing to clear: opening a sheet stays cheap
+        self._message = message
         # Lines are broken here rather than by the label: nested form layouts measure a
         # word-wrapped label at the wrong width and clip its last line.
         width = max(self.editor.width(), ERROR_WIDTH)
-        self.error.setText(wrap(message or "", self.error.fontMetrics(), width))
+        self.error.setText(wrap(message, self.error.fontMetrics(), width))
         self.error.setVisible(bool(message))
-        self.editor.setToolTip(message or "")
+        self.editor.setToolTip(message or self._tip)
         theme.set_invalid(self.editor, bool(message))
 
     def column(self) -> QtWidgets.QWidget:
@@ -136,12 +142,9 @@ class PhoneRow(QtWidgets.QWidget):
         self.label.addItems(list(PHONE_LABELS))
         self.label.setEditable(False)
         self.label.setFixedWidth(110)
-        if label not in PHONE_LABELS:
-            self.label.addItem(label)
-        self.label.setCurrentText(label)
         self.number = _line("+47 22 33 44 55", "phone-number")
         self.number.setMinimumWidth(170)
-        self.number.setText(format_phone(number) if number.startswith("+") else number)
+        self.set_value(label, number)
         self.slot = FieldSlot(self.number)
         remove = QtWidgets.QToolButton()
         remove.setText("✕")
@@ -157,6 +160,16 @@ class PhoneRow(QtWidgets.QWidget):
         layout.setSpacing(2)
         layout.addLayout(line)
         layout.addWidget(self.slot.error)
+
+    def set_value(self, label: str, number: str) -> None:
+        # A label of another sheet's number is not offered for this one.
+        while self.label.count() > len(PHONE_LABELS):
+            self.label.removeItem(self.label.count() - 1)
+        if label not in PHONE_LABELS:
+            self.label.addItem(label)
+        self.label.setCurrentText(label)
+        self.number.setText(format_phone(number) if number.startswith("+") else number)
+        self.number.setCursorPosition(0)
 
     def value(self) -> dict[str, str]:
         return {"label": self.label.currentText(), "number": self.number.text()}
@@ -196,10 +209,14 @@ class PhoneList(QtWidgets.QWidget):
         self.edited.emit()
 
     def set_values(self, phones: list[dict[str, str]]) -> None:
-        for row in self.rows:
+        # The rows already built are filled again: a screen pop builds no widgets for them.
+        for row in self.rows[len(phones) :]:
+            self.rows.remove(row)
+            row.hide()
             row.deleteLater()
-        self.rows = []
-        for phone in phones:
+        for row, phone in zip(self.rows, phones, strict=False):
+            row.set_value(phone.get("label", "office"), phone.get("number", ""))
+        for phone in phones[len(self.rows) :]:
             self.add_row(phone.get("label", "office"), phone.get("number", ""))
 
     def values(self) -> list[dict[str, str]]:
@@ -494,14 +511,23 @@ class SheetView(QtWidgets.QWidget):
         self.language.setCurrentIndex(max(index, 0))
         self.timezone.setCurrentText(data.get("timezone", "UTC"))
         self.department.setText(data.get("department") or "—")
-        for edit in self.findChildren(QtWidgets.QLineEdit):
+        for edit in (self.name, self.email, self.organisation, self.location):
             edit.setCursorPosition(0)  # show the start of long values, not their end
-        self.devices.clear()
-        for form in self.device_forms:
-            form.deleteLater()
-        self.device_forms = []
-        for device in data.get("devices", []):
+        self.account_manager.setCursorPosition(0)
+        timezone = self.timezone.lineEdit()
+        if timezone is not None:
+            timezone.setCursorPosition(0)
+        # The forms already built are filled again (building one costs a frame or two).
+        devices = list(data.get("devices", []))
+        for form in self.device_forms[len(devices) :]:
+            self.remove_device(form)
+        for form, device in zip(self.device_forms, devices, strict=False):
+            form.device_id = str(device["id"])
+            form.set_value(device)
+        for device in devices[len(self.device_forms) :]:
             self.add_device(device)
+        if self.device_forms:
+            self.devices.setCurrentIndex(0)
         self._sync_devices_placeholder()
         self.blockSignals(False)
         self.clear_errors()

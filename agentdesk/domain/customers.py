@@ -417,6 +417,70 @@ def _parse_device(errors: list[FieldError], i: int, value: object) -> Device | N
     )
 
 
+_SHEET_TEXTS: Final = (
+    "name",
+    "email",
+    "organisation",
+    "location",
+    "tier",
+    "account_manager",
+    "language",
+    "timezone",
+    "department",
+)
+_DEVICE_TEXTS: Final = ("id", "computer_name", "cpu", "memory", "disk", "network_card", "os")
+_E164: Final = re.compile(r"\+[1-9]\d{5,15}")
+
+
+def sheet_shape_problem(data: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of a sheet the server has already validated, or None.
+
+    A desk pulling a whole region's sheets does not validate each one again (that costs
+    more than storing it): it checks that the sheet has the canonical shape that
+    :meth:`Customer.to_dict` gives, every field present with the right type, so a garbled
+    record is skipped instead of stored. Unknown fields are allowed (a newer server); the
+    caller keeps only the known ones.
+    """
+    # Plain loops: this runs for every sheet of a first sync.
+    if not isinstance(data, Mapping):
+        return "expected a sheet"
+    for key in ("id", *_SHEET_TEXTS):
+        if type(data.get(key)) is not str:
+            return f"{key}: expected text"
+    if not data["name"].strip():
+        return "name: missing"
+    if data["tier"] not in TIERS:
+        return f"tier: expected one of {', '.join(TIERS)}"
+    phones = data.get("phones")
+    if type(phones) is not list:
+        return "phones: expected a list"
+    for i, phone in enumerate(phones):
+        if (
+            not isinstance(phone, Mapping)
+            or type(phone.get("label")) is not str
+            or type(phone.get("number")) is not str
+            or not _E164.fullmatch(phone["number"])
+        ):
+            return f"phones[{i}]: expected a labelled number in international form"
+    devices = data.get("devices")
+    if type(devices) is not list:
+        return "devices: expected a list of computers"
+    for i, device in enumerate(devices):
+        if not isinstance(device, Mapping):
+            return f"devices[{i}]: expected a computer"
+        for key in _DEVICE_TEXTS:
+            if type(device.get(key)) is not str:
+                return f"devices[{i}].{key}: expected text"
+        for key in ("software", "ip_addresses"):
+            items = device.get(key)
+            if type(items) is not list:
+                return f"devices[{i}].{key}: expected a list of text"
+            for item in items:
+                if type(item) is not str:
+                    return f"devices[{i}].{key}: expected a list of text"
+    return None
+
+
 def parse_customer(data: Mapping[str, Any], *, default_region: str | None = None) -> Customer:
     """Validate raw sheet data (from a form, the wire or a file) into a :class:`Customer`.
 

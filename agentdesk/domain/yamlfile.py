@@ -7,13 +7,19 @@ from typing import Any
 
 import yaml
 
+#: LibYAML's parser when PyYAML was built with it (several times faster: the desk reads its
+#: scripts, coach rules and scenarios as it starts), else the pure-Python one.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _LineLoader(yaml.SafeLoader):
+
+class _LineLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A safe loader that keeps the line of every mapping under ``__line__``."""
 
 
-def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+def _mapping_with_line(
+    loader: yaml.constructor.SafeConstructor, node: yaml.MappingNode
+) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 

@@ -12,6 +12,7 @@ from agentdesk.domain.customers import Customer as Sheet
 from agentdesk.domain.customers import parse_customer
 from agentdesk.server import customers
 from agentdesk.server.accounts import Viewer, department_named
+from agentdesk.server.db import lock_seq
 from agentdesk.server.models import Customer, Department
 
 #: The command line acts with every right, as the supervisor who runs it.
@@ -45,6 +46,7 @@ def _keep_device_ids(existing: Sheet, incoming: Sheet) -> Sheet:
 def import_sheets(session: Session, sheets: Sequence[Sheet]) -> ImportReport:
     """Create or update every sheet, creating departments they name; all in one transaction."""
     report = ImportReport()
+    lock_seq(session)  # once for the whole import: its change numbers come from memory
     for sheet in sheets:
         if sheet.department and department_named(session, sheet.department) is None:
             department_named(session, sheet.department, create=True)

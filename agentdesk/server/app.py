@@ -29,7 +29,7 @@ from agentdesk.server.api.routes import (
 from agentdesk.server.config import ServerSettings
 from agentdesk.server.customers import Conflict, Forbidden, NotFound
 from agentdesk.server.db import make_engine, migrate, session_factory
-from agentdesk.server.events import EventHub, listen_postgres, notify_after_commit
+from agentdesk.server.events import EventFeed, EventHub, listen_postgres, notify_after_commit
 
 #: What the framework says of a body it cannot decode.
 UNPARSEABLE = "There was an error parsing the body"
@@ -75,6 +75,8 @@ def create_app(settings: ServerSettings, *, run_migrations: bool = True) -> Fast
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.event_hub = hub
+    # One read of new events per wake, shared by every stream of this process.
+    app.state.event_feed = EventFeed(sessions, hub)
 
     @app.exception_handler(ValidationFailed)
     async def _invalid(_: Request, exc: ValidationFailed) -> JSONResponse:

@@ -8,6 +8,8 @@ desk that applied a step locally and the server agree on the result.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +25,7 @@ from agentdesk.domain.contacts import (
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, viewer_for
 from agentdesk.server.audit import note_change
-from agentdesk.server.db import lock_seq, next_seq
+from agentdesk.server.db import next_seq
 from agentdesk.server.events import record_event
 from agentdesk.server.models import Contact, Customer, Department, User, utcnow
 from agentdesk.wire import Mutation
@@ -111,16 +113,25 @@ def store_record(contact: Contact, record: dict[str, Any]) -> None:
 
 
 def actor_for(session: Session, viewer: Viewer) -> Actor:
+    """Who carries out a step, looked up once per transaction (a pushed batch has many)."""
+    transaction = session.get_transaction()
+    cached = session.info.get("actors")
+    if cached is None or cached[0] is not transaction:
+        cached = session.info["actors"] = (transaction, {})
+    actors: dict[Viewer, Actor] = cached[1]
+    if viewer in actors:
+        return actors[viewer]
     user = session.get(User, viewer.user_id)
     assert user is not None  # a viewer is made from a signed-in user
     department = session.get(Department, user.department_id) if user.department_id else None
-    return Actor(
+    actor = actors[viewer] = Actor(
         user_id=user.id,
         username=user.username,
         full_name=user.full_name,
         supervisor=viewer.sees_everything,
         department=department.name if department else "",
     )
+    return actor
 
 
 def _customer(session: Session, viewer: Viewer, customer_id: Any) -> Customer:
@@ -140,27 +151,86 @@ def contact_visible(viewer: Viewer, contact: Contact) -> bool:
     return contact.department_id in (None, viewer.department_id)
 
 
-def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation) -> Contact:
+@dataclass
+class NewContacts:
+    """A run of contacts being logged, looked up together: the customers they name (as the
+    viewer may see them) and which of their ids exist already."""
+
+    customers: dict[str, Customer]
+    existing: set[str]
+
+    @classmethod
+    def look_up(
+        cls, session: Session, viewer: Viewer, mutations: Sequence[Mutation]
+    ) -> NewContacts:
+        named = {str(m.fields["customer_id"]) for m in mutations if m.fields.get("customer_id")}
+        ids = [str(m.entity_id) for m in mutations]
+        customers: Sequence[Customer] = (
+            session.scalars(
+                select(Customer).where(Customer.id.in_(named), customer_visibility(viewer))
+            ).all()
+            if named
+            else []
+        )
+        return cls(
+            customers={c.id: c for c in customers},
+            existing=set(session.scalars(select(Contact.id).where(Contact.id.in_(ids)))),
+        )
+
+
+def apply_contact_mutation(
+    session: Session, viewer: Viewer, mutation: Mutation, *, new: NewContacts | None = None
+) -> Contact:
     """Carry out one contact step from a desk; raises ValidationFailed (or its subclass
-    ContactRefused) naming the field, or ContactNotFound."""
+    ContactRefused) naming the field, or ContactNotFound.
+
+    With ``new`` (a run of contacts being logged, looked up together) a ``create`` neither
+    queries nor flushes: the caller writes the run in one flush, and carries it out again
+    one step at a time if the database refuses it.
+    """
     if not viewer.may_write_customers:
         raise ValidationFailed([FieldError("role", "your role may not record contacts")])
-    lock_seq(session)
+    # Every step takes the next change number; taking it first is taking the sequence lock
+    # first, as every writer does (a refused step rolls it back with its savepoint).
+    seq = next_seq(session)
     now = utcnow()
     actor = actor_for(session, viewer)
     contact_id = str(mutation.entity_id)
     fields = dict(mutation.fields)
+    logging_new = new is not None and mutation.op == "create"
     customer = None
     if fields.get("customer_id") and mutation.op in ("create", "link"):
-        customer = _customer(session, viewer, fields["customer_id"])
+        if new is not None and logging_new:
+            customer = new.customers.get(str(fields["customer_id"]))
+            if customer is None:
+                raise ValidationFailed([FieldError("customer_id", "no such customer")])
+        else:
+            customer = _customer(session, viewer, fields["customer_id"])
         fields.update(customer_id=customer.id, tier=customer.tier, caller_name=customer.name)
-    contact = session.scalar(select(Contact).where(Contact.id == contact_id).with_for_update())
+    if new is not None and logging_new:
+        exists = contact_id in new.existing
+        contact = None
+    else:
+        contact = session.scalar(select(Contact).where(Contact.id == contact_id).with_for_update())
+        exists = contact is not None
     before = contact_record(contact) if contact is not None else None
     if mutation.op == "create":
-        if contact is not None:
+        if exists:
             raise ValidationFailed([FieldError("id", "a contact with this id exists")])
         record = new_contact_record(fields, actor, contact_id=contact_id, now=now)
-        contact = Contact(id=contact_id, version=0, seq=next_seq(session), data={})
+        if new is not None:
+            new.existing.add(contact_id)
+        # Every column set here, so the record can be read back before the row is written
+        contact = Contact(
+            id=contact_id,
+            version=0,
+            seq=seq,
+            data={},
+            bridge_id=None,
+            call_id=None,
+            called_number="",
+            queue="",
+        )
         contact.department_id = (
             customer.department_id if customer is not None else viewer.department_id
         )
@@ -179,10 +249,10 @@ def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation)
             contact.department_id = viewer.department_id
     store_record(contact, record)
     contact.version += 1
-    if contact.version > 1:
-        contact.seq = next_seq(session)
+    contact.seq = seq
     contact.updated_at = now
-    session.flush()
+    if not logging_new:
+        session.flush()
     after = contact_record(contact)
     note_change(
         session,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, true
+from pydantic_core import to_json
+from sqlalchemy import ColumnElement, Text, cast, delete, func, insert, or_, select, true
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from agentdesk.server.accounts import (
 )
 from agentdesk.server.contacts import (
     ContactNotFound,
+    NewContacts,
     apply_contact_mutation,
     contact_record,
     contact_visible,
@@ -73,7 +75,7 @@ from agentdesk.server.visits import (
     visit_record,
     visit_visibility,
 )
-from agentdesk.wire import Change, ChangesPage, Mutation, MutationResult
+from agentdesk.wire import Mutation, MutationResult
 
 log = logging.getLogger(__name__)
 
@@ -358,14 +360,114 @@ def _remember(session: Session, viewer: Viewer, mutation: Mutation, version: int
             version=version,
         )
     )
-    session.flush()
+
+
+def apply_batch(
+    session: Session, viewer: Viewer, device_id: str, mutations: Sequence[Mutation]
+) -> list[MutationResult]:
+    """Apply a pushed batch in order, each mutation at most once and in a savepoint of its
+    own, except runs of new contacts (see :func:`_log_contacts`). The change sequence is
+    locked once for the whole batch, and earlier applications are found with one query."""
+    if not mutations:
+        return []
+    lock_seq(session)
+    ids = [str(m.id) for m in mutations]
+    done = {
+        row.id: row
+        for row in session.scalars(select(AppliedMutation).where(AppliedMutation.id.in_(ids)))
+    }
+    seen: set[str] = set()  # the batch's mutations carried out so far
+
+    def logs_contact(mutation: Mutation) -> bool:
+        key = str(mutation.id)
+        return (
+            mutation.entity == "contact"
+            and mutation.op == "create"
+            and key not in done
+            and key not in seen
+        )
+
+    results: list[MutationResult] = []
+    start = 0
+    while start < len(mutations):
+        end = start
+        in_run: set[str] = set()
+        # A run ends before a repeat of one of its own mutations: the repeat is answered
+        # as a repeat once the run is written.
+        while (
+            end < len(mutations)
+            and logs_contact(mutations[end])
+            and str(mutations[end].id) not in in_run
+        ):
+            in_run.add(str(mutations[end].id))
+            end += 1
+        if end - start > 1:
+            run = mutations[start:end]
+            logged = _log_contacts(session, viewer, run)
+            if logged is None:
+                logged = [apply_mutation(session, viewer, device_id, m) for m in run]
+            results += logged
+            seen |= in_run
+            start = end
+            continue
+        mutation = mutations[start]
+        key = str(mutation.id)
+        # Seen before in this batch: it may have been applied just now, so look again.
+        results.append(
+            apply_mutation(
+                session, viewer, device_id, mutation, done=done.get(key), checked=key not in seen
+            )
+        )
+        seen.add(key)
+        start += 1
+    return results
+
+
+def _log_contacts(
+    session: Session, viewer: Viewer, run: Sequence[Mutation], new: NewContacts | None = None
+) -> list[MutationResult] | None:
+    """Log a run of new contacts (a desk back from a busy shift sends hundreds) in one
+    savepoint and one flush. None if the database refused the run (say, one of its ids was
+    taken since ``new`` was looked up): nothing of it is kept, and the caller carries it out
+    step by step."""
+    if new is None:
+        new = NewContacts.look_up(session, viewer, run)
+    results: list[MutationResult] = []
+    try:
+        with session.begin_nested():
+            for mutation in run:
+                try:
+                    row = apply_contact_mutation(session, viewer, mutation, new=new)
+                except ValidationFailed as failed:
+                    errors = [{"field": e.field, "message": e.message} for e in failed.errors]
+                    results.append(_result(mutation, "rejected", errors=errors))
+                    continue
+                _remember(session, viewer, mutation, row.version)
+                results.append(
+                    _result(mutation, "applied", version=row.version, record=contact_record(row))
+                )
+    except DBAPIError as exc:
+        log.info("a run of %d new contacts goes step by step: %s", len(run), exc.orig)
+        return None
+    return results
 
 
 def apply_mutation(
-    session: Session, viewer: Viewer, device_id: str, mutation: Mutation
+    session: Session,
+    viewer: Viewer,
+    device_id: str,
+    mutation: Mutation,
+    *,
+    done: AppliedMutation | None = None,
+    checked: bool = False,
 ) -> MutationResult:
-    """Apply one pushed mutation at most once, inside a savepoint of its own."""
-    done = session.get(AppliedMutation, str(mutation.id))
+    """Apply one pushed mutation at most once, inside a savepoint of its own.
+
+    ``checked``: the caller has looked for an earlier application of it, and passes it as
+    ``done`` if there was one.
+    """
+    if not checked:
+        done = session.get(AppliedMutation, str(mutation.id))
     if done is not None:
         return _duplicate(session, viewer, mutation, done)
     try:
@@ -467,9 +569,15 @@ def _contact_visibility(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> ChangesPage:
+def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> bytes:
     """Records changed after ``since`` that the viewer may see, in change order: sheets,
-    contacts, messages and visits (never for trainees), and training records."""
+    contacts, messages and visits (never for trainees), and training records.
+
+    The answer is a :class:`~agentdesk.wire.ChangesPage` as JSON. A first sync moves every
+    sheet the desk may see, so sheets go out as the database stores them: each sheet's JSON
+    text is copied into the page, never decoded and encoded again (a stored sheet always
+    carries its own id and version; see :func:`_store`).
+    """
     # Read the committed high-water mark first: rows up to it are all visible now.
     high = committed_seq(session)
     sources: list[tuple[str, Any, ColumnElement[bool], Callable[[Any], dict[str, Any]]]] = [
@@ -478,21 +586,37 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
     ]
     if viewer.may_read_customers:
         sources += [
-            ("customer", Customer, customer_visibility(viewer), record_of),
             ("contact", Contact, _contact_visibility(viewer), contact_record),
             ("message", Message, message_visibility(viewer), message_record),
             ("visit", Visit, visit_visibility(viewer), visit_record),
         ]
-    queries = [
-        (entity, model, select(model).where(model.seq > since, model.seq <= high, visible))
-        for entity, model, visible, _describe in sources
-    ]
     # One row more than the page tells whether another page exists, so a last page that
     # happens to be full does not send the desk back for an empty one.
-    found: list[tuple[int, str, Any]] = []
-    for entity, model, stmt in queries:
+    found: list[tuple[int, str, str, int, bytes, str | None]] = []
+    counted: list[Any] = []
+    if viewer.may_read_customers:
+        sheets = (
+            select(
+                Customer.seq,
+                Customer.id,
+                Customer.version,
+                cast(Customer.data, Text),
+                Customer.search_text,
+            )
+            .where(Customer.seq > since, Customer.seq <= high, customer_visibility(viewer))
+            .order_by(Customer.seq)
+        )
+        counted.append((Customer, sheets))
         found += [
-            (r.seq, entity, r) for r in session.scalars(stmt.order_by(model.seq).limit(limit + 1))
+            (seq, "customer", row_id, version, data.encode(), search)
+            for seq, row_id, version, data, search in session.execute(sheets.limit(limit + 1))
+        ]
+    for entity, model, visible, describe in sources:
+        stmt = select(model).where(model.seq > since, model.seq <= high, visible)
+        counted.append((model, stmt))
+        found += [
+            (row.seq, entity, row.id, row.version, to_json(describe(row)), None)
+            for row in session.scalars(stmt.order_by(model.seq).limit(limit + 1))
         ]
     found.sort(key=lambda item: item[0])
     has_more = len(found) > limit
@@ -500,16 +624,28 @@ def changes_page(session: Session, viewer: Viewer, since: int, limit: int) -> Ch
     cursor = found[-1][0] if has_more else max(high, since)
     remaining = 0
     if has_more:
-        for _entity, model, stmt in queries:
+        for model, stmt in counted:
             remaining += int(
                 session.scalar(
                     select(func.count()).select_from(stmt.where(model.seq > cursor).subquery())
                 )
                 or 0
             )
-    describe = {entity: how for entity, _model, _visible, how in sources}
-    changes = [
-        Change(seq=seq, entity=entity, id=row.id, version=row.version, data=describe[entity](row))
-        for seq, entity, row in found
+    parts = [
+        b'{"seq":%d,"entity":"%s","id":%s,"version":%d,"data":%s%s}'
+        % (
+            seq,
+            entity.encode(),
+            to_json(row_id),
+            version,
+            data,
+            b"" if search is None else b',"search":' + to_json(search),
+        )
+        for seq, entity, row_id, version, data, search in found
     ]
-    return ChangesPage(changes=changes, cursor=cursor, has_more=has_more, remaining=remaining)
+    return b'{"changes":[%s],"cursor":%d,"has_more":%s,"remaining":%d}' % (
+        b",".join(parts),
+        cursor,
+        b"true" if has_more else b"false",
+        remaining,
+    )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from agentdesk.server.models import SyncCounter
 
@@ -76,12 +77,36 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@dataclass
+class _SeqHold:
+    """The change sequence, locked by a session's outermost transaction: numbers are handed
+    out from memory and the counter is written once, when the transaction commits."""
+
+    transaction: SessionTransaction
+    taken: int
+    stored: int
+
+
+_SEQ_HOLD: Final = "agentdesk.seq_hold"
+
+
+def _held(session: Session) -> _SeqHold | None:
+    hold = session.info.get(_SEQ_HOLD)
+    if isinstance(hold, _SeqHold) and hold.transaction is session.get_transaction():
+        return hold
+    return None
+
+
 def next_seq(session: Session) -> int:
     """Take the next change sequence number.
 
     The counter row stays locked until the transaction commits, so sequence numbers become
     visible in the order they were taken and a reader's cursor never skips a late commit.
     """
+    hold = _held(session)
+    if hold is not None:
+        hold.taken += 1
+        return hold.taken
     value = session.execute(
         update(SyncCounter)
         .where(SyncCounter.id == 1)
@@ -96,8 +121,28 @@ def lock_seq(session: Session) -> None:
 
     Every writer takes this lock first (``next_seq`` takes it too), so two requests never
     hold a sheet each while waiting for the other's: PostgreSQL would abort one as a deadlock.
+
+    Taken outside any savepoint, the lock lasts until the transaction ends (a savepoint
+    rolled back would release it), so it is taken once: later calls cost nothing and the
+    numbers of a batch of a thousand steps come from memory (written back at commit).
     """
-    session.execute(select(SyncCounter.id).where(SyncCounter.id == 1).with_for_update())
+    if _held(session) is not None:
+        return
+    value = session.execute(
+        select(SyncCounter.value).where(SyncCounter.id == 1).with_for_update()
+    ).scalar_one()
+    if not session.in_nested_transaction():
+        transaction = session.get_transaction()
+        assert transaction is not None
+        session.info[_SEQ_HOLD] = _SeqHold(transaction, int(value), int(value))
+
+
+@event.listens_for(Session, "before_commit")
+def _store_seq(session: Session) -> None:
+    hold = _held(session)
+    if hold is not None and hold.taken > hold.stored:
+        session.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=hold.taken))
+        hold.stored = hold.taken
 
 
 def committed_seq(session: Session) -> int:

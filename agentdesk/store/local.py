@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, overload
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -41,11 +42,11 @@ from agentdesk.domain.contacts import Actor, apply_op, new_contact_record, open_
 from agentdesk.domain.customers import (
     SHEET_FIELDS,
     Customer,
-    escape_like,
     format_phone,
     parse_customer,
     query_alternatives,
     search_text,
+    sheet_shape_problem,
     validate_changes,
 )
 from agentdesk.domain.errors import FieldError, ValidationFailed
@@ -64,11 +65,16 @@ from agentdesk.domain.training import (
     new_attempt,
 )
 from agentdesk.domain.visits import Engineer, apply_visit_op, new_visit
+from agentdesk.store import fulltext
 from agentdesk.wire import Change, ChangesPage, Mutation, MutationResult
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
+#: The keys of a stored sheet.
+_SHEET_KEYS: Final = ("id", "version", *SHEET_FIELDS)
+#: Ids per ``IN (…)`` list, well under SQLite's limit of bound parameters.
+_IN_CHUNK: Final = 500
 #: How many skipped (unreadable) changes the desk keeps a note of.
 UNREADABLE_KEPT: Final = 100
 #: How long a called-back message stays in the inbox.
@@ -101,6 +107,11 @@ class CustomerRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the agent sees
     server_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a search result shows besides name, tier and organisation (see _summary_columns),
+    # so listing a result needs neither the sheet's JSON nor phone formatting.
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    computers: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ContactRow(Base):
@@ -204,6 +215,32 @@ class CustomerSummary:
 
 
 @dataclass(frozen=True)
+class SearchResult(Sequence[CustomerSummary]):
+    """What a search found: the first matching customers by name (the sequence itself), and
+    how many match.
+
+    When at most :data:`~agentdesk.store.fulltext.EXACT` customers match (``complete``),
+    ``customers`` are the first of them by name (and id) and ``matches`` is how many match.
+    When more match, the search stops early (``complete`` is false): ``customers`` are then
+    the first by name of the matches it found, and at least ``matches`` customers match.
+    """
+
+    customers: tuple[CustomerSummary, ...]
+    matches: int
+    complete: bool
+
+    def __len__(self) -> int:
+        return len(self.customers)
+
+    @overload
+    def __getitem__(self, index: int) -> CustomerSummary: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[CustomerSummary]: ...
+    def __getitem__(self, index: int | slice) -> CustomerSummary | Sequence[CustomerSummary]:
+        return self.customers[index]
+
+
+@dataclass(frozen=True)
 class OutboxIssue:
     """A saved edit the server did not take: a conflict or a refusal, shown to the agent."""
 
@@ -239,6 +276,8 @@ class LocalStore:
             url, connect_args={"check_same_thread": False, "timeout": 30}
         )
         event.listen(self.engine, "connect", self._pragmas)
+        # How common trigrams of the search index are, from one keystroke to the next.
+        self._rarities: dict[str, tuple[int, int]] = {}
         self._prepare()
 
     @staticmethod
@@ -248,6 +287,9 @@ class LocalStore:
         # FULL: a transaction the UI reported as saved survives a power cut, not only a crash.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # A row replaced by INSERT OR REPLACE fires its delete triggers too, so the search
+        # index (kept by triggers, see fulltext) never keeps a replaced sheet.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
 
     def _prepare(self) -> None:
@@ -264,10 +306,15 @@ class LocalStore:
                 conn.execute(insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
                 conn.execute(insert(Meta).values(key="device_id", value=str(uuid.uuid4())))
             elif int(found) < SCHEMA_VERSION:
-                # Schema 2 added contacts and 3 reshaped them. Contacts older than the saved
-                # cursor would never be pulled, so pull everything once more; sheets already
-                # held are skipped by their version.
-                conn.execute(delete(Meta).where(Meta.key.in_(("cursor", "unreadable"))))
+                if int(found) < 6:
+                    # Schema 2 added contacts and 3 reshaped them. Contacts older than the
+                    # saved cursor would never be pulled, so pull everything once more; sheets
+                    # already held are skipped by their version.
+                    conn.execute(delete(Meta).where(Meta.key.in_(("cursor", "unreadable"))))
+                if int(found) < 7:
+                    # Schema 7 keeps what a search result shows with each sheet's row, and
+                    # indexes the search text (fulltext.create, below, fills the index).
+                    _add_summary_columns(conn)
                 conn.execute(
                     update(Meta)
                     .where(Meta.key == "schema_version")
@@ -278,6 +325,7 @@ class LocalStore:
                     f"{self.path} was written by a newer AgentDesk (schema {found}); "
                     f"this one reads schema {SCHEMA_VERSION} at most"
                 )
+            fulltext.create(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -327,17 +375,37 @@ class LocalStore:
             return None
         return parse_customer({**row.data, "version": row.version})
 
-    def search(self, query: str, *, limit: int = 50) -> list[CustomerSummary]:
-        """Sheets whose name, phone digits, e-mail, organisation, computer or IP match."""
-        stmt = select(CustomerRow.data)
-        for forms in query_alternatives(query):
-            stmt = stmt.where(
-                or_(*(CustomerRow.search.like(f"%{escape_like(f)}%", escape="\\") for f in forms))
-            )
-        stmt = stmt.order_by(CustomerRow.name, CustomerRow.id).limit(limit)
+    def search(self, query: str, *, limit: int = 50) -> SearchResult:
+        """Sheets whose name, phone digits, e-mail, organisation, computer or IP hold every
+        term of ``query``, first by name (see :class:`SearchResult` and
+        :func:`fulltext.find`); every sheet, by name, when nothing is typed."""
+        terms = query_alternatives(query)
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt).scalars().all()
-        return [_summary(data) for data in rows]
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            # One read transaction: the index and the rows it points to, at one moment.
+            cursor.execute("BEGIN")
+            try:
+                if terms:
+                    found = fulltext.find(cursor, terms, limit=limit, rarities=self._rarities)
+                    rowids, matches, complete = found.rowids, found.matches, found.complete
+                else:
+                    rowids = [
+                        rowid
+                        for (rowid,) in cursor.execute(
+                            "SELECT rowid FROM customers ORDER BY name, id LIMIT ?",
+                            (max(limit, 0) + 1,),
+                        )
+                    ]
+                    complete = len(rowids) <= limit
+                    rowids = rowids[: max(limit, 0)]
+                    matches = len(rowids)
+                customers = _summaries(cursor, rowids)
+            finally:
+                cursor.execute("ROLLBACK")
+                cursor.close()
+        return SearchResult(tuple(customers), matches, complete)
 
     def customer_count(self) -> int:
         with self.engine.connect() as conn:
@@ -446,30 +514,25 @@ class LocalStore:
         A sheet with a conflict or refusal holds back its later edits, so they are never
         applied out of order.
         """
+        blocked = select(OutboxRow.entity_id).where(OutboxRow.state != "pending")
         with self.engine.connect() as conn:
-            blocked = set(
-                conn.scalars(select(OutboxRow.entity_id).where(OutboxRow.state != "pending"))
-            )
             rows = conn.execute(
-                select(OutboxRow).where(OutboxRow.state == "pending").order_by(OutboxRow.seq)
+                select(OutboxRow)
+                .where(OutboxRow.state == "pending", OutboxRow.entity_id.not_in(blocked))
+                .order_by(OutboxRow.seq)
+                .limit(limit)
             ).all()
-        out = []
-        for row in rows:
-            if row.entity_id in blocked:
-                continue
-            out.append(
-                Mutation(
-                    id=uuid.UUID(row.id),
-                    entity=row.entity,
-                    entity_id=uuid.UUID(row.entity_id),
-                    op=row.op,
-                    base_version=row.base_version,
-                    fields=row.fields,
-                )
+        return [
+            Mutation(
+                id=uuid.UUID(row.id),
+                entity=row.entity,
+                entity_id=uuid.UUID(row.entity_id),
+                op=row.op,
+                base_version=row.base_version,
+                fields=row.fields,
             )
-            if len(out) >= limit:
-                break
-        return out
+            for row in rows
+        ]
 
     def mark_attempt(self, mutation_ids: Sequence[str]) -> None:
         with self._tx() as conn:
@@ -483,9 +546,23 @@ class LocalStore:
         """Record what the server answered; returns the ids of the sheets that changed."""
         touched: set[str] = set()
         with self._tx() as conn:
+            entities: dict[str, str] = {}
+            ids = [result.id for result in results]
+            for start in range(0, len(ids), _IN_CHUNK):
+                entities.update(
+                    (row.id, row.entity)
+                    for row in conn.execute(
+                        select(OutboxRow.id, OutboxRow.entity).where(
+                            OutboxRow.id.in_(ids[start : start + _IN_CHUNK])
+                        )
+                    )
+                )
+            settled = self._settle_in_bulk(conn, results, entities)
             for result in results:
                 touched.add(result.entity_id)
-                entity = conn.scalar(select(OutboxRow.entity).where(OutboxRow.id == result.id))
+                if result.id in settled:
+                    continue
+                entity = entities.get(result.id)
                 kind = _KINDS.get(str(entity))
                 if kind is not None:
                     self._record_result(conn, kind, result)
@@ -500,11 +577,101 @@ class LocalStore:
                 self._rebuild(conn, result.entity_id)
         return touched
 
+    def _settle_in_bulk(
+        self, conn: Connection, results: Sequence[MutationResult], entities: Mapping[str, str]
+    ) -> set[str]:
+        """Settle, in a few statements, the records the server took whole: every step of
+        the record in this batch applied, none left in the outbox, and the server's record
+        newer than the one held. What the agent sees is then exactly the server's record.
+        A busy shift pushes thousands of contact steps; anything else (sheets, refusals,
+        records with steps still to send) is settled one by one. Returns the result ids
+        settled here."""
+        groups: dict[str, list[MutationResult]] = {}
+        for result in results:
+            groups.setdefault(result.entity_id, []).append(result)
+        candidates: dict[str, tuple[_Kind, MutationResult]] = {}
+        for entity_id, group in groups.items():
+            kinds = {entities.get(r.id) for r in group}
+            kind = _KINDS.get(str(kinds.pop())) if len(kinds) == 1 else None
+            if kind is None or any(
+                r.status not in ("applied", "duplicate") or r.record is None or r.version is None
+                for r in group
+            ):
+                continue
+            candidates[entity_id] = (kind, max(group, key=lambda r: r.version or 0))
+        if not candidates:
+            return set()
+        ids = list(candidates)
+        answered = {r.id for r in results}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            for entity_id, mutation_id in conn.execute(
+                select(OutboxRow.entity_id, OutboxRow.id).where(OutboxRow.entity_id.in_(chunk))
+            ):
+                if mutation_id not in answered:
+                    candidates.pop(entity_id, None)  # later steps still to send
+        by_kind: dict[_Kind, dict[str, MutationResult]] = {}
+        for entity_id, (kind, newest) in candidates.items():
+            by_kind.setdefault(kind, {})[entity_id] = newest
+        settled: set[str] = set()
+        for kind, newest_of in by_kind.items():
+            row_type = kind.row
+            held: dict[str, tuple[int, bool]] = {}
+            ids = list(newest_of)
+            for start in range(0, len(ids), _IN_CHUNK):
+                held.update(
+                    (row_id, (version, has_server))
+                    for row_id, version, has_server in conn.execute(
+                        select(
+                            row_type.id, row_type.version, row_type.server_data.is_not(None)
+                        ).where(row_type.id.in_(ids[start : start + _IN_CHUNK]))
+                    )
+                )
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for entity_id, result in newest_of.items():
+                version = int(result.version or 0)
+                known = held.get(entity_id)
+                if known is not None and known[1] and known[0] >= version:
+                    continue  # we hold a newer record: settled one by one
+                record = {**(result.record or {}), "version": version}
+                values = {
+                    **kind.columns(record),
+                    "version": version,
+                    "server_data": record,
+                    "row_id": entity_id,
+                }
+                (updates if known is not None else inserts).append(values)
+                settled.update(r.id for r in groups[entity_id])
+            if updates:
+                # Bound under other names: SQLAlchemy keeps the column names for itself.
+                table = row_type.__table__
+                names = [n for n in updates[0] if n != "row_id"]
+                conn.execute(
+                    update(row_type)
+                    .where(row_type.id == bindparam("row_id"))
+                    .values({n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names}),
+                    [{"row_id": v["row_id"], **{f"v_{n}": v[n] for n in names}} for v in updates],
+                )
+            if inserts:
+                conn.execute(
+                    insert(row_type),
+                    [{"id": v.pop("row_id"), **v} for v in inserts],
+                )
+        done = list(settled)
+        for start in range(0, len(done), _IN_CHUNK):
+            conn.execute(delete(OutboxRow).where(OutboxRow.id.in_(done[start : start + _IN_CHUNK])))
+        return settled
+
     def apply_changes(self, page: ChangesPage) -> set[str]:
         """Apply one page of server changes and save the cursor, in one transaction."""
         touched: set[str] = set()
         with self._tx() as conn:
+            taken = self._take_new_sheets(conn, page.changes)
+            touched |= taken
             for change in page.changes:
+                if change.id in taken and change.entity == "customer":
+                    continue
                 kind = _KINDS.get(change.entity)
                 if kind is None and change.entity != "customer":
                     continue  # a kind of record this desk does not know (a newer server)
@@ -523,6 +690,71 @@ class LocalStore:
                     touched.add(change.id)
             self._set_meta(conn, "cursor", str(page.cursor))
         return touched
+
+    def _take_new_sheets(self, conn: Connection, changes: Sequence[Change]) -> set[str]:
+        """Store, in bulk, the sheets of a page this desk has never held and has no edit of.
+
+        A first sync is almost all such sheets. They are the server's canonical sheets, so
+        one in that shape (see :func:`~agentdesk.domain.customers.sheet_shape_problem`) is
+        stored as it comes, without being parsed and validated again; its search text is the
+        one the server sent with it. Returns the ids stored here; the rest (sheets held or
+        edited here, or not in the canonical shape) go one by one.
+        """
+        sheets: dict[str, Change] = {}
+        repeated: set[str] = set()
+        for change in changes:
+            if change.entity == "customer":
+                if change.id in sheets:
+                    repeated.add(change.id)
+                sheets[change.id] = change
+        for change_id in repeated:
+            del sheets[change_id]
+        if not sheets:
+            return set()
+        ids = list(sheets)
+        held: set[str] = set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            held.update(conn.scalars(select(CustomerRow.id).where(CustomerRow.id.in_(chunk))))
+            held.update(
+                conn.scalars(
+                    select(OutboxRow.entity_id).where(
+                        OutboxRow.entity == "customer", OutboxRow.entity_id.in_(chunk)
+                    )
+                )
+            )
+        rows: list[dict[str, Any]] = []
+        for change_id, change in sheets.items():
+            record = {**change.data, "version": change.version}
+            if (
+                change_id in held
+                or record.get("id") != change_id
+                or sheet_shape_problem(record) is not None
+            ):
+                continue
+            data = {k: record[k] for k in _SHEET_KEYS if k in record}
+            # Both views are the same text until the agent edits the sheet: encoded once.
+            text = json.dumps(data)
+            rows.append(
+                {
+                    **_sheet_columns(data, change.search),
+                    "data": text,
+                    "id": change_id,
+                    "version": change.version,
+                    "server_data": text,
+                    "dirty": False,
+                }
+            )
+        if rows:
+            # Straight to the driver: the JSON is already text, and a first sync inserts
+            # tens of thousands of rows.
+            names = list(rows[0])
+            conn.exec_driver_sql(
+                f"INSERT INTO customers ({', '.join(names)}) "
+                f"VALUES ({', '.join('?' * len(names))})",
+                [tuple(row[n] for n in names) for row in rows],
+            )
+        return {row["id"] for row in rows}
 
     def _note_unreadable(self, conn: Connection, change: Change, problem: str) -> None:
         log.warning("skipped change %s of %s %s: %s", change.seq, change.entity, change.id, problem)
@@ -1139,29 +1371,79 @@ def _unreadable(kind: _Kind | None, change: Change) -> str | None:
 
 
 def _columns(data: Mapping[str, Any]) -> dict[str, Any]:
-    sheet_data = {k: data[k] for k in ("id", "version", *SHEET_FIELDS) if k in data}
-    sheet = parse_customer(sheet_data)
+    sheet = parse_customer({k: data[k] for k in _SHEET_KEYS if k in data})
+    return _sheet_columns(sheet.to_dict(), search_text(sheet))
+
+
+def _sheet_columns(data: dict[str, Any], search: str | None) -> dict[str, Any]:
+    """A sheet's row from its canonical data (``Customer.to_dict``) and its search text
+    (derived here when not given)."""
+    if search is None:
+        search = search_text(parse_customer(data))
     return {
-        "name": sheet.name,
-        "tier": sheet.tier,
-        "organisation": sheet.organisation,
-        "search": search_text(sheet),
-        "data": sheet.to_dict(),
+        "name": data["name"],
+        "tier": data["tier"],
+        "organisation": data["organisation"],
+        "search": search,
+        "data": data,
+        **_summary_columns(data),
     }
 
 
-def _summary(data: Mapping[str, Any]) -> CustomerSummary:
+def _summary_columns(data: Mapping[str, Any]) -> dict[str, str]:
+    """What a search result shows of a sheet besides name, tier and organisation: the first
+    phone number as it is displayed, the e-mail address and the computers' names."""
     phones = data.get("phones") or []
     devices = data.get("devices") or []
-    return CustomerSummary(
-        id=str(data["id"]),
-        name=str(data.get("name", "")),
-        organisation=str(data.get("organisation", "")),
-        tier=str(data.get("tier", "B")),
-        phone=format_phone(phones[0]["number"]) if phones else "",
-        email=str(data.get("email", "")),
-        computers=", ".join(d.get("computer_name", "") for d in devices if d.get("computer_name")),
-    )
+    return {
+        "phone": format_phone(phones[0]["number"]) if phones else "",
+        "email": str(data.get("email") or ""),
+        "computers": ", ".join(d["computer_name"] for d in devices if d.get("computer_name")),
+    }
+
+
+def _add_summary_columns(conn: Connection) -> None:
+    """Schema 7: add the summary columns to a store written before, computed for every
+    sheet it holds."""
+    present = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(customers)")}
+    table = CustomerRow.__table__
+    for name in ("phone", "email", "computers"):
+        if name not in present:
+            kind = table.c[name].type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(
+                f"ALTER TABLE customers ADD COLUMN {name} {kind} NOT NULL DEFAULT ''"
+            )
+    last = 0
+    while True:
+        rows = conn.exec_driver_sql(
+            "SELECT rowid, data FROM customers WHERE rowid > ? ORDER BY rowid LIMIT 2000",
+            (last,),
+        ).all()
+        if not rows:
+            return
+        values = []
+        for rowid, data in rows:
+            summary = _summary_columns(json.loads(data) if isinstance(data, str) else data)
+            values.append((summary["phone"], summary["email"], summary["computers"], rowid))
+        conn.exec_driver_sql(
+            "UPDATE customers SET phone = ?, email = ?, computers = ? WHERE rowid = ?", values
+        )
+        last = rows[-1][0]
+
+
+def _summaries(cursor: Any, rowids: Sequence[int]) -> list[CustomerSummary]:
+    """Search results for ``rowids`` of customers, in that order, read with a DB-API cursor."""
+    if not rowids:
+        return []
+    rows = {
+        row[0]: row
+        for row in cursor.execute(
+            "SELECT rowid, id, name, organisation, tier, phone, email, computers "
+            "FROM customers WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(rowids)),),
+        )
+    }
+    return [CustomerSummary(*rows[rowid][1:]) for rowid in rowids if rowid in rows]
 
 
 def _issue(row: Any) -> OutboxIssue:

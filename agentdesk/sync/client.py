@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from agentdesk.wire import (
     AuditEntryPublic,
@@ -28,6 +29,16 @@ from agentdesk.wire import (
     TokenPair,
     UserPublic,
 )
+
+
+def _read_page(content: bytes) -> ChangesPage:
+    try:
+        return ChangesPage.model_validate_json(content)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            # A reply cut short or garbled in transit: treat it like a lost connection.
+            raise Offline(f"unreadable response: {exc}") from exc
+        raise
 
 
 def _event(fields: dict[str, str]) -> ServerEvent:
@@ -155,14 +166,29 @@ class ApiClient:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request, renewing the access token once if it has expired."""
+        return self._check(await self._answered(method, path, **kwargs))
+
+    async def _answered(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The server's successful answer (2xx); raises for anything else."""
         token_used = self.access_token
         response = await self._send(method, path, **kwargs)
         if response.status_code == 401 and self.refresh_token:
             await self._renew(token_used)
             response = await self._send(method, path, **kwargs)
-        return self._check(response)
+        self._check_status(response)
+        return response
 
     def _check(self, response: httpx.Response) -> Any:
+        self._check_status(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            # A reply cut short or garbled in transit: treat it like a lost connection.
+            raise Offline(f"unreadable response: {exc}") from exc
+
+    def _check_status(self, response: httpx.Response) -> None:
         status = response.status_code
         if status == 401:
             raise SignInRequired(str(_detail(response)))
@@ -175,13 +201,6 @@ class ApiClient:
             raise ServerTrouble(status, delay)
         if status >= 400:
             raise ApiError(status, _detail(response))
-        if status == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            # A reply cut short or garbled in transit: treat it like a lost connection.
-            raise Offline(f"unreadable response: {exc}") from exc
 
     async def _renew(self, token_used: str | None) -> None:
         async with self._refresh_lock:
@@ -288,10 +307,12 @@ class ApiClient:
         return Directory.model_validate(await self.request("GET", "/api/v1/directory"))
 
     async def changes(self, since: int, limit: int) -> ChangesPage:
-        data = await self.request(
+        response = await self._answered(
             "GET", "/api/v1/sync/changes", params={"since": since, "limit": limit}
         )
-        return ChangesPage.model_validate(data)
+        # A page of a first sync is megabytes of JSON: read off the event loop, so the
+        # desk stays responsive while it arrives.
+        return await asyncio.to_thread(_read_page, response.content)
 
     async def events(
         self, last_event_id: int | None, *, heartbeat: float = 15

@@ -86,8 +86,8 @@ class SyncEngine:
         runner: StoreRunner,
         client: ApiClient,
         *,
-        push_batch: int = 200,
-        page_size: int = 500,
+        push_batch: int = 500,
+        page_size: int = 2000,
         poll_interval: float = 30.0,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
@@ -241,15 +241,31 @@ class SyncEngine:
             await self._report_counts()
 
     async def pull_all(self) -> int:
-        """Fetch pages of changes since the saved cursor until there are no more."""
+        """Fetch pages of changes since the saved cursor until there are no more.
+
+        While one page is being stored, the next is already on its way. The cursor is saved
+        with each page stored, so a failure on the way loses nothing: the next pull starts
+        after the last page stored.
+        """
         store = self.runner.store
         received = 0
+        page = await self.client.changes(await self.runner.read(store.cursor), self.page_size)
         while True:
-            cursor = await self.runner.read(store.cursor)
-            page = await self.client.changes(cursor, self.page_size)
-            touched = await self.runner.write(store.apply_changes, page)
+            ahead = (
+                asyncio.ensure_future(self.client.changes(page.cursor, self.page_size))
+                if page.has_more
+                else None
+            )
+            try:
+                touched = await self.runner.write(store.apply_changes, page)
+            except BaseException:
+                if ahead is not None:
+                    ahead.cancel()
+                    await asyncio.gather(ahead, return_exceptions=True)
+                raise
             received += len(page.changes)
             self._changed(touched)
-            if not page.has_more:
+            if ahead is None:
                 return received
             self._report(progress=(received, received + page.remaining))
+            page = await ahead

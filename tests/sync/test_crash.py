@@ -50,16 +50,23 @@ def test_a_desk_killed_fifty_times_loses_and_doubles_nothing(
     saved_before_kill: list[int] = []
     while kills < KILLS:
         proc = _start(store_path, sqlite_server)
-        ready = _wait_ready(proc)
-        if ready:
-            time.sleep(rng.uniform(0.05, 0.4))
-        if not ready or proc.poll() is not None:
+        assert proc.stdout is not None
+        if not _wait_ready(proc):
             proc.communicate()
-            break  # it failed to start, or finished every step before the kill came
+            break  # it failed to start
+        # The kill comes after a random number of saved steps and a random moment more
+        # (inside a step, a sync, a push): where it lands varies, how many come does not,
+        # however fast or slow the machine is.
+        lines = [proc.stdout.readline() for _ in range(rng.randint(1, 10))]
+        time.sleep(rng.uniform(0.0, 0.04))
+        if proc.poll() is not None:
+            proc.communicate()
+            break  # it finished every step before the kill came
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
         kills += 1
-        saved = [int(line.split()[1]) for line in out.splitlines() if line.startswith("saved")]
+        lines += out.splitlines()
+        saved = [int(line.split()[1]) for line in lines if line.startswith("saved")]
         if saved:
             saved_before_kill.append(max(saved))
     # Then it runs to the end, unkilled, and syncs until nothing is left to send

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -235,9 +236,105 @@ def test_a_call_the_phone_system_says_this_agent_picked_up_pops_on_their_desk(
             json={"event": "answered", "call_id": call["call_id"], "agent": "agent.north"},
         )
         assert answered.status_code == 200, answered.text
-        # Then the desk pops the sheet by itself
+        # Then the desk pops the sheet by itself (straight from the server's event), and the
+        # call is in hand once the pull has stored it
         await until(lambda: window.sheet.customer_id == sheet["id"], "the screen pop")
-        assert (window.contacts.current or {}).get("id") == call["id"]
+        await until(lambda: window.contacts.in_hand(call["id"]), "the call in hand")
+        assert window.sheet.customer_id == sheet["id"]
+
+    run(scenario())
+
+
+def test_changes_arriving_faster_than_the_store_answers_still_redraw_the_panel(
+    sqlite_server: LiveServer, vault: TokenVault, run: Run, pbx: httpx.Client
+) -> None:
+    async def scenario() -> None:
+        window = await _window(sqlite_server, vault)
+        calls = [ring(pbx, oslo()) for _ in range(3)]
+        ids = {c["id"] for c in calls}
+        await until(lambda: set(window.queue_view.ids()) == ids, "the calls on the panel")
+        await window.session.engine.stop()
+        store = window.session.store
+        view = window.queue_view
+        reads: list[tuple[str, ...]] = []
+        draws: list[int] = []
+        read, draw = store.contacts_in_state, view.show_contacts
+
+        def counted_read(*states: str) -> list[dict[str, Any]]:
+            reads.append(states)
+            time.sleep(0.05)  # a busy store: 50 ms a read
+            return read(*states)
+
+        def counted_draw(order: list[WaitingContact], now: float) -> None:
+            draws.append(len(order))
+            draw(order, now)
+
+        store.contacts_in_state = counted_read  # type: ignore[method-assign]
+        view.show_contacts = counted_draw  # type: ignore[method-assign]
+        try:
+            # When a change arrives every 10 ms for half a second
+            for _ in range(50):
+                window.queue.refresh()
+                await asyncio.sleep(0.01)
+            during = len(draws)
+            await until(lambda: len(draws) > during, "the last redraw")
+        finally:
+            del store.contacts_in_state
+            del view.show_contacts
+        # Then the panel was redrawn meanwhile, and every read was drawn (none thrown away)
+        assert during >= 3
+        assert len(reads) <= len(draws) + 1
+        assert set(window.queue_view.ids()) == ids
+
+    run(scenario())
+
+
+def test_the_sheet_pops_from_the_servers_event_before_the_call_is_pulled(
+    sqlite_server: LiveServer,
+    vault: TokenVault,
+    run: Run,
+    pbx: httpx.Client,
+    customer_factory: Callable[..., Json],
+) -> None:
+    number = oslo()
+    sheet = customer_factory(name="Sigrid Holm", phones=[{"label": "office", "number": number}])
+    neighbour = customer_factory(name="Eilif Holm")
+    add_customers(sqlite_server, [sheet, neighbour])
+
+    async def scenario() -> None:
+        window = await _window(sqlite_server, vault)
+        session = window.session
+        me = session.user.id
+        opened: list[str] = []
+        window.sheet.opened.connect(opened.append)
+        await until(lambda: window.contacts._known_open is not None, "the open calls checked")
+        # Given a desk that hears the server's events but pulls nothing for now
+        await session.engine.stop()
+        call = ring(pbx, number)
+        answered = pbx.post(
+            "/api/v1/telephony/events",
+            json={"event": "answered", "call_id": call["call_id"], "agent": "agent.north"},
+        )
+        assert answered.status_code == 200, answered.text
+        # Then the caller's sheet pops from the event alone; the call is not stored yet
+        await until(lambda: window.sheet.customer_id == sheet["id"], "the screen pop")
+        assert window.contacts.current is None
+        assert session.store.contact(call["id"]) is None
+        # And once the pull stores the call, it is in hand, without the sheet loading again
+        session.engine.start()
+        await until(lambda: window.contacts.in_hand(call["id"]), "the call in hand")
+        await asyncio.sleep(0.2)
+        assert opened == [sheet["id"]]
+
+        # Not popped from an event: another agent's call, or a customer this desk lacks
+        window.contacts.take(None)
+        other = {**answered.json()["contact"], "id": "other-call", "customer_id": neighbour["id"]}
+        assert other["owner_id"] == me
+        session.contact_heard.emit({**other, "owner_id": "someone-else"})
+        session.contact_heard.emit({**other, "customer_id": "not-on-this-desk"})
+        await asyncio.sleep(0.3)
+        assert opened == [sheet["id"]]
+        assert window.sheet_view.save_state.text() == ""
 
     run(scenario())
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -83,3 +84,22 @@ def test_the_desk_keeps_serving_the_agent_while_the_network_misbehaves(
         await proxy.stop()
 
     run(scenario())
+
+
+def test_the_stall_probe_counts_a_frozen_gui_thread_as_one_long_gap(qtbot: Any) -> None:
+    # Given the probe ticking on the GUI thread
+    probe = StallProbe()
+    probe.start()
+    qtbot.wait(60)
+    # When the GUI thread is kept busy for 80 ms (work that belongs on another thread)
+    time.sleep(0.08)
+    qtbot.wait(60)
+    probe.stop()
+    # Then one gap spans the freeze, and the figures are read from the gaps recorded
+    assert len(probe.gaps) >= 2
+    assert probe.worst_ms >= 80
+    assert min(probe.gaps) <= probe.percentile(0.5) <= probe.percentile(0.99) <= probe.worst_ms
+    # And starting again forgets the earlier gaps
+    probe.start()
+    probe.stop()
+    assert probe.gaps == [] and probe.worst_ms == 0.0 and probe.percentile(0.99) == 0.0

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agentdesk.server.accounts import Viewer, viewer_for
 from agentdesk.server.config import ServerSettings
-from agentdesk.server.events import EventHub, stream
+from agentdesk.server.events import EventFeed, EventHub, stream
 from agentdesk.server.models import User
 from agentdesk.server.security import decode_access_token
 from agentdesk.wire import MAX_SEQ
@@ -37,6 +37,7 @@ async def events(
     settings: ServerSettings = request.app.state.settings
     sessions: sessionmaker[Session] = request.app.state.sessions
     hub: EventHub = request.app.state.event_hub
+    feed: EventFeed = request.app.state.event_feed
     scheme, _, token = authorization.partition(" ")
     claims = (
         decode_access_token(token.strip(), secret=settings.secret_key)
@@ -70,7 +71,15 @@ async def events(
                 detail=[{"field": "Last-Event-ID", "msg": "must be an event id (a number)"}],
             ) from None
     return StreamingResponse(
-        stream(sessions, hub, viewer, resume, poll_s=settings.event_poll_s, heartbeat_s=heartbeat),
+        stream(
+            sessions,
+            hub,
+            viewer,
+            resume,
+            feed=feed,
+            poll_s=settings.event_poll_s,
+            heartbeat_s=heartbeat,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
