@@ -417,18 +417,12 @@ def _parse_device(errors: list[FieldError], i: int, value: object) -> Device | N
     )
 
 
-_SHEET_TEXTS: Final = (
-    "name",
-    "email",
-    "organisation",
-    "location",
-    "tier",
-    "account_manager",
-    "language",
-    "timezone",
-    "department",
+#: Fields of a canonical sheet and of a computer that hold text (the rest hold lists).
+_SHEET_TEXTS: Final = tuple(f for f in SHEET_FIELDS if f not in ("phones", "devices"))
+_DEVICE_TEXTS: Final = (
+    "id",
+    *(f for f in DEVICE_FIELDS if f not in ("software", "ip_addresses")),
 )
-_DEVICE_TEXTS: Final = ("id", "computer_name", "cpu", "memory", "disk", "network_card", "os")
 _E164: Final = re.compile(r"\+[1-9]\d{5,15}")
 
 
