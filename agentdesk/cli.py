@@ -43,6 +43,7 @@ def _open_db(url: str):  # type: ignore[no-untyped-def]
 def cmd_server(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from agentdesk.runtime import freeze_start_up
     from agentdesk.server.app import create_app
     from agentdesk.server.config import ServerSettings
 
@@ -53,6 +54,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise CommandError("--tls-cert and --tls-key go together")
     app = create_app(settings)
+    freeze_start_up()
     scheme = "https" if args.tls_cert else "http"
     print(f"AgentDesk server on {scheme}://{args.host}:{args.port}", flush=True)
     uvicorn.run(

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from agentdesk.demo import free_port, server_process
 from agentdesk.domain.customers import parse_customer
+from agentdesk.runtime import freeze_start_up
 from agentdesk.server.accounts import create_user
 from agentdesk.server.admin import import_sheets
 from agentdesk.server.db import make_engine, migrate, session_factory
@@ -130,6 +131,8 @@ class Desk:
         self.runner = StoreRunner(self.store)
         self.client = ApiClient(url)
         self.engine = SyncEngine(self.runner, self.client)
+        # As the desk application does once its main window is up.
+        freeze_start_up()
 
     async def aclose(self) -> None:
         await self.client.aclose()

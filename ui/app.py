@@ -14,6 +14,7 @@ from agentdesk.credentials import TokenVault
 from agentdesk.display import display_problem
 from agentdesk.logs import start_desk_log
 from agentdesk.paths import config_dir
+from agentdesk.runtime import freeze_start_up
 from ui import theme
 from ui.background import Background
 from ui.desk_session import DeskSession, SignIn, resume, sign_in
@@ -154,6 +155,7 @@ class Desk:
 
 def _ready() -> None:
     log.info("main window up")
+    freeze_start_up()
     if os.environ.get(READY_MARK_ENV):
         print(READY_LINE, flush=True)
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agentdesk.server.models import AuditEntry, CustomerRevision, User
+from agentdesk.server.models import AuditEntry, CustomerRevision, User, utcnow
 
 #: Bookkeeping that changes with every step and says nothing of what changed.
 IGNORED: Final = frozenset({"version", "seq", "updated_at", "unsent"})
@@ -21,6 +21,34 @@ IGNORED: Final = frozenset({"version", "seq", "updated_at", "unsent"})
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def audit_values(
+    *,
+    user_id: str,
+    entity: str,
+    entity_id: str,
+    op: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+    customer_id: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit entry, with only the fields the step changed."""
+    old = dict(before or {})
+    changed = sorted(
+        k for k in set(old) | set(after) if k not in IGNORED and old.get(k) != after.get(k)
+    )
+    return {
+        "at": at or utcnow(),
+        "user_id": user_id,
+        "entity": entity,
+        "entity_id": entity_id,
+        "customer_id": customer_id,
+        "op": op,
+        "before": {k: old.get(k) for k in changed} if before is not None else None,
+        "after": {k: after.get(k) for k in changed},
+    }
 
 
 def note_change(
@@ -35,19 +63,17 @@ def note_change(
     customer_id: str | None = None,
 ) -> None:
     """Add one audit entry, with only the fields the step changed, to the transaction."""
-    old = dict(before or {})
-    changed = sorted(
-        k for k in set(old) | set(after) if k not in IGNORED and old.get(k) != after.get(k)
-    )
     session.add(
         AuditEntry(
-            user_id=user_id,
-            entity=entity,
-            entity_id=entity_id,
-            customer_id=customer_id,
-            op=op,
-            before={k: old.get(k) for k in changed} if before is not None else None,
-            after={k: after.get(k) for k in changed},
+            **audit_values(
+                user_id=user_id,
+                entity=entity,
+                entity_id=entity_id,
+                op=op,
+                before=before,
+                after=after,
+                customer_id=customer_id,
+            )
         )
     )
 

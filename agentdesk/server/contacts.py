@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from agentdesk.domain.contacts import (
@@ -24,10 +25,18 @@ from agentdesk.domain.contacts import (
 )
 from agentdesk.domain.errors import FieldError, ValidationFailed
 from agentdesk.server.accounts import Viewer, customer_visibility, viewer_for
-from agentdesk.server.audit import note_change
+from agentdesk.server.audit import audit_values, note_change
 from agentdesk.server.db import next_seq
-from agentdesk.server.events import record_event
-from agentdesk.server.models import Contact, Customer, Department, User, utcnow
+from agentdesk.server.events import event_values, events_due, record_event
+from agentdesk.server.models import (
+    AuditEntry,
+    Contact,
+    Customer,
+    Department,
+    Event,
+    User,
+    utcnow,
+)
 from agentdesk.wire import Mutation
 
 #: Record keys kept in the row's JSON rather than in columns of their own.
@@ -53,7 +62,30 @@ def aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def contact_record(contact: Contact) -> dict[str, Any]:
+class ContactColumns(Protocol):
+    """What :func:`contact_record` reads: a contact row, or the columns of one to be written."""
+
+    id: str
+    version: int
+    channel: str
+    direction: str
+    call_id: str | None
+    caller_number: str
+    called_number: str
+    queue: str
+    customer_id: str | None
+    tier: str
+    state: str
+    offered_at: dt.datetime
+    answered_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    answered_by: str
+    hangup_cause: str
+    owner_id: str | None
+    data: dict[str, Any]
+
+
+def contact_record(contact: ContactColumns) -> dict[str, Any]:
     """A contact as the API and the desks see it."""
     offered = aware(contact.offered_at)
     answered = aware(contact.answered_at) if contact.answered_at else None
@@ -95,21 +127,29 @@ def _time(value: Any) -> dt.datetime | None:
     return parse_time(value, "at") if value else None
 
 
+def record_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The columns a record (as :func:`contact_record` gives it) is stored in."""
+    return {
+        "channel": record["channel"],
+        "direction": record["direction"],
+        "caller_number": record.get("caller_number") or "",
+        "customer_id": record.get("customer_id"),
+        "tier": record.get("tier") or "B",
+        "state": record["state"],
+        "offered_at": parse_time(record["offered_at"], "offered_at"),
+        "answered_at": _time(record.get("answered_at")),
+        "ended_at": _time(record.get("ended_at")),
+        "answered_by": record.get("answered_by") or "",
+        "hangup_cause": record.get("hangup_cause") or "",
+        "owner_id": record.get("owner_id"),
+        "data": {key: record.get(key) for key in DATA_KEYS if record.get(key) is not None},
+    }
+
+
 def store_record(contact: Contact, record: dict[str, Any]) -> None:
     """Write a record (as :func:`contact_record` gives it) back into the row."""
-    contact.channel = record["channel"]
-    contact.direction = record["direction"]
-    contact.caller_number = record.get("caller_number") or ""
-    contact.customer_id = record.get("customer_id")
-    contact.tier = record.get("tier") or "B"
-    contact.state = record["state"]
-    contact.offered_at = parse_time(record["offered_at"], "offered_at")
-    contact.answered_at = _time(record.get("answered_at"))
-    contact.ended_at = _time(record.get("ended_at"))
-    contact.answered_by = record.get("answered_by") or ""
-    contact.hangup_cause = record.get("hangup_cause") or ""
-    contact.owner_id = record.get("owner_id")
-    contact.data = {key: record.get(key) for key in DATA_KEYS if record.get(key) is not None}
+    for column, value in record_columns(record).items():
+        setattr(contact, column, value)
 
 
 def actor_for(session: Session, viewer: Viewer) -> Actor:
@@ -151,12 +191,22 @@ def contact_visible(viewer: Viewer, contact: Contact) -> bool:
     return contact.department_id in (None, viewer.department_id)
 
 
+@dataclass(frozen=True)
+class NamedCustomer:
+    """What a logged contact takes from the customer it names."""
+
+    id: str
+    name: str
+    tier: str
+    department_id: int | None
+
+
 @dataclass
 class NewContacts:
     """A run of contacts being logged, looked up together: the customers they name (as the
     viewer may see them) and which of their ids exist already."""
 
-    customers: dict[str, Customer]
+    customers: dict[str, NamedCustomer]
     existing: set[str]
 
     @classmethod
@@ -165,29 +215,105 @@ class NewContacts:
     ) -> NewContacts:
         named = {str(m.fields["customer_id"]) for m in mutations if m.fields.get("customer_id")}
         ids = [str(m.entity_id) for m in mutations]
-        customers: Sequence[Customer] = (
-            session.scalars(
-                select(Customer).where(Customer.id.in_(named), customer_visibility(viewer))
+        customers = (
+            session.execute(
+                select(Customer.id, Customer.name, Customer.tier, Customer.department_id).where(
+                    Customer.id.in_(named), customer_visibility(viewer)
+                )
             ).all()
             if named
             else []
         )
         return cls(
-            customers={c.id: c for c in customers},
+            customers={row.id: NamedCustomer(*row) for row in customers},
             existing=set(session.scalars(select(Contact.id).where(Contact.id.in_(ids)))),
         )
 
 
-def apply_contact_mutation(
-    session: Session, viewer: Viewer, mutation: Mutation, *, new: NewContacts | None = None
-) -> Contact:
-    """Carry out one contact step from a desk; raises ValidationFailed (or its subclass
-    ContactRefused) naming the field, or ContactNotFound.
+@dataclass
+class LoggedContacts:
+    """New contacts of a run, checked and ready to be written together
+    (:func:`write_logged`): their rows, records, audit entries and events."""
 
-    With ``new`` (a run of contacts being logged, looked up together) a ``create`` neither
-    queries nor flushes: the caller writes the run in one flush, and carries it out again
-    one step at a time if the database refuses it.
-    """
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def log_new_contact(
+    session: Session,
+    viewer: Viewer,
+    mutation: Mutation,
+    new: NewContacts,
+    logged: LoggedContacts,
+) -> dict[str, Any]:
+    """Check a contact a desk logged (``create``) and add it to ``logged``, without a query:
+    what it names was looked up with its run (``new``). Returns its record; raises
+    ValidationFailed naming the field. The caller writes the run with
+    :func:`write_logged`."""
+    if not viewer.may_write_customers:
+        raise ValidationFailed([FieldError("role", "your role may not record contacts")])
+    contact_id = str(mutation.entity_id)
+    fields = dict(mutation.fields)
+    customer = None
+    if fields.get("customer_id"):
+        customer = new.customers.get(str(fields["customer_id"]))
+        if customer is None:
+            raise ValidationFailed([FieldError("customer_id", "no such customer")])
+        fields.update(customer_id=customer.id, tier=customer.tier, caller_name=customer.name)
+    if contact_id in new.existing:
+        raise ValidationFailed([FieldError("id", "a contact with this id exists")])
+    now = utcnow()
+    actor = actor_for(session, viewer)
+    record = new_contact_record(fields, actor, contact_id=contact_id, now=now)
+    new.existing.add(contact_id)
+    department_id = customer.department_id if customer is not None else viewer.department_id
+    row = {
+        "id": contact_id,
+        "version": 1,
+        "seq": next_seq(session),
+        "department_id": department_id,
+        "bridge_id": None,
+        "call_id": None,
+        "called_number": "",
+        "queue": "",
+        "updated_at": now,
+        **record_columns(record),
+    }
+    after = contact_record(SimpleNamespace(**row))
+    logged.rows.append(row)
+    logged.records.append(after)
+    logged.audit.append(
+        audit_values(
+            user_id=viewer.user_id,
+            entity="contact",
+            entity_id=contact_id,
+            op="create",
+            before=None,
+            after=after,
+            customer_id=row["customer_id"],
+            at=now,
+        )
+    )
+    logged.events.append(event_values("contact", after, department_id))
+    return after
+
+
+def write_logged(session: Session, logged: LoggedContacts) -> None:
+    """Write a run of new contacts with a few multi-row statements (their audit entries and
+    events with them); the database may refuse it (DBAPIError)."""
+    if not logged.rows:
+        return
+    events_due(session)
+    session.execute(insert(Contact), logged.rows)
+    session.execute(insert(AuditEntry), logged.audit)
+    session.execute(insert(Event), logged.events)
+
+
+def apply_contact_mutation(session: Session, viewer: Viewer, mutation: Mutation) -> Contact:
+    """Carry out one contact step from a desk; raises ValidationFailed (or its subclass
+    ContactRefused) naming the field, or ContactNotFound."""
     if not viewer.may_write_customers:
         raise ValidationFailed([FieldError("role", "your role may not record contacts")])
     # Every step takes the next change number; taking it first is taking the sequence lock
@@ -197,30 +323,16 @@ def apply_contact_mutation(
     actor = actor_for(session, viewer)
     contact_id = str(mutation.entity_id)
     fields = dict(mutation.fields)
-    logging_new = new is not None and mutation.op == "create"
     customer = None
     if fields.get("customer_id") and mutation.op in ("create", "link"):
-        if new is not None and logging_new:
-            customer = new.customers.get(str(fields["customer_id"]))
-            if customer is None:
-                raise ValidationFailed([FieldError("customer_id", "no such customer")])
-        else:
-            customer = _customer(session, viewer, fields["customer_id"])
+        customer = _customer(session, viewer, fields["customer_id"])
         fields.update(customer_id=customer.id, tier=customer.tier, caller_name=customer.name)
-    if new is not None and logging_new:
-        exists = contact_id in new.existing
-        contact = None
-    else:
-        contact = session.scalar(select(Contact).where(Contact.id == contact_id).with_for_update())
-        exists = contact is not None
+    contact = session.scalar(select(Contact).where(Contact.id == contact_id).with_for_update())
     before = contact_record(contact) if contact is not None else None
     if mutation.op == "create":
-        if exists:
+        if contact is not None:
             raise ValidationFailed([FieldError("id", "a contact with this id exists")])
         record = new_contact_record(fields, actor, contact_id=contact_id, now=now)
-        if new is not None:
-            new.existing.add(contact_id)
-        # Every column set here, so the record can be read back before the row is written
         contact = Contact(
             id=contact_id,
             version=0,
@@ -251,8 +363,7 @@ def apply_contact_mutation(
     contact.version += 1
     contact.seq = seq
     contact.updated_at = now
-    if not logging_new:
-        session.flush()
+    session.flush()
     after = contact_record(contact)
     note_change(
         session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,10 +31,13 @@ from agentdesk.server.accounts import (
 )
 from agentdesk.server.contacts import (
     ContactNotFound,
+    LoggedContacts,
     NewContacts,
     apply_contact_mutation,
     contact_record,
     contact_visible,
+    log_new_contact,
+    write_logged,
 )
 from agentdesk.server.db import committed_seq, lock_seq, next_seq
 from agentdesk.server.events import record_event
@@ -351,15 +355,18 @@ def _apply_one(
 
 def _remember(session: Session, viewer: Viewer, mutation: Mutation, version: int) -> None:
     """Keep the mutation's id, so a repeat of it is answered without applying it again."""
-    session.add(
-        AppliedMutation(
-            id=str(mutation.id),
-            user_id=viewer.user_id,
-            entity=mutation.entity,
-            entity_id=str(mutation.entity_id),
-            version=version,
-        )
-    )
+    session.add(AppliedMutation(**_applied(viewer, mutation, version, utcnow())))
+
+
+def _applied(viewer: Viewer, mutation: Mutation, version: int, at: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": str(mutation.id),
+        "user_id": viewer.user_id,
+        "entity": mutation.entity,
+        "entity_id": str(mutation.entity_id),
+        "version": version,
+        "at": at,
+    }
 
 
 def apply_batch(
@@ -427,25 +434,29 @@ def _log_contacts(
     session: Session, viewer: Viewer, run: Sequence[Mutation], new: NewContacts | None = None
 ) -> list[MutationResult] | None:
     """Log a run of new contacts (a desk back from a busy shift sends hundreds) in one
-    savepoint and one flush. None if the database refused the run (say, one of its ids was
-    taken since ``new`` was looked up): nothing of it is kept, and the caller carries it out
-    step by step."""
+    savepoint, with one multi-row insert per table. None if the database refused the run
+    (say, one of its ids was taken since ``new`` was looked up): nothing of it is kept, and
+    the caller carries it out step by step."""
     if new is None:
         new = NewContacts.look_up(session, viewer, run)
     results: list[MutationResult] = []
+    logged = LoggedContacts()
+    applied: list[dict[str, Any]] = []
+    now = utcnow()
+    for mutation in run:
+        try:
+            record = log_new_contact(session, viewer, mutation, new, logged)
+        except ValidationFailed as failed:
+            errors = [{"field": e.field, "message": e.message} for e in failed.errors]
+            results.append(_result(mutation, "rejected", errors=errors))
+            continue
+        applied.append(_applied(viewer, mutation, 1, now))
+        results.append(_result(mutation, "applied", version=1, record=record))
     try:
         with session.begin_nested():
-            for mutation in run:
-                try:
-                    row = apply_contact_mutation(session, viewer, mutation, new=new)
-                except ValidationFailed as failed:
-                    errors = [{"field": e.field, "message": e.message} for e in failed.errors]
-                    results.append(_result(mutation, "rejected", errors=errors))
-                    continue
-                _remember(session, viewer, mutation, row.version)
-                results.append(
-                    _result(mutation, "applied", version=row.version, record=contact_record(row))
-                )
+            write_logged(session, logged)
+            if applied:
+                session.execute(insert(AppliedMutation), applied)
     except DBAPIError as exc:
         log.info("a run of %d new contacts goes step by step: %s", len(run), exc.orig)
         return None

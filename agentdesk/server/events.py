@@ -49,18 +49,29 @@ def record_event(
 
     With an ``audience`` (user ids) only those users, and supervisors, hear of it.
     """
+    events_due(session)
+    session.add(Event(**event_values(kind, payload, department_id, audience=audience)))
+
+
+def event_values(
+    kind: str, payload: dict[str, Any], department_id: int | None, *, audience: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The columns of an event row (see :func:`record_event`)."""
     users = sorted(set(audience))
+    return {
+        "kind": kind,
+        "department_id": department_id,
+        "payload": payload,
+        "audience": f"|{'|'.join(users)}|" if users else "",
+    }
+
+
+def events_due(session: Session) -> None:
+    """Get the transaction ready for events it writes, before it writes them: the change
+    sequence locked, and the stream processes told when it commits."""
     # Under the change-sequence lock, event ids become visible in the order they were taken,
     # so a reader that has seen id N has seen every committed id below it.
     lock_seq(session)
-    session.add(
-        Event(
-            kind=kind,
-            department_id=department_id,
-            payload=payload,
-            audience=f"|{'|'.join(users)}|" if users else "",
-        )
-    )
     if session.get_bind().dialect.name == "postgresql" and not session.info.get("notify_due"):
         # Delivered by PostgreSQL at commit, to every server process listening: one
         # announcement per transaction, however many events it records.

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -508,22 +508,26 @@ class LocalStore:
 
     # --- sync ---------------------------------------------------------------------------
 
-    def pending_mutations(self, limit: int) -> list[Mutation]:
-        """The oldest edits not yet confirmed by the server, in the order they were made.
+    def pending_mutations(self, limit: int, exclude: Collection[str] = ()) -> list[Mutation]:
+        """The oldest edits not yet confirmed by the server, in the order they were made,
+        leaving out the ids in ``exclude`` (answered, and being settled).
 
         A sheet with a conflict or refusal holds back its later edits, so they are never
         applied out of order.
         """
         blocked = select(OutboxRow.entity_id).where(OutboxRow.state != "pending")
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.state == "pending", OutboxRow.entity_id.not_in(blocked))
+            .order_by(OutboxRow.seq)
+        )
+        if exclude:
+            query = query.where(OutboxRow.id.not_in(list(exclude)))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(OutboxRow)
-                .where(OutboxRow.state == "pending", OutboxRow.entity_id.not_in(blocked))
-                .order_by(OutboxRow.seq)
-                .limit(limit)
-            ).all()
+            rows = conn.execute(query.limit(limit)).all()
+        # Made from rows this store checked when it saved them: not validated again.
         return [
-            Mutation(
+            Mutation.model_construct(
                 id=uuid.UUID(row.id),
                 entity=row.entity,
                 entity_id=uuid.UUID(row.entity_id),

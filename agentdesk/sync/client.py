@@ -9,10 +9,10 @@ import os
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from agentdesk.wire import (
     AuditEntryPublic,
@@ -30,10 +30,14 @@ from agentdesk.wire import (
     UserPublic,
 )
 
+_Model = TypeVar("_Model", bound=BaseModel)
 
-def _read_page(content: bytes) -> ChangesPage:
+
+def _read(model: type[_Model], content: bytes) -> _Model:
+    """A big answer (a page of changes, a pushed batch's results) read straight from its
+    bytes."""
     try:
-        return ChangesPage.model_validate_json(content)
+        return model.model_validate_json(content)
     except ValidationError as exc:
         if any(error["type"] == "json_invalid" for error in exc.errors()):
             # A reply cut short or garbled in transit: treat it like a lost connection.
@@ -260,13 +264,14 @@ class ApiClient:
 
     async def push(self, device_id: str, mutations: list[Mutation]) -> PushResponse:
         body = PushRequest(device_id=device_id, mutations=mutations)
-        data = await self.request(
+        response = await self._answered(
             "POST",
             "/api/v1/sync/push",
             content=body.model_dump_json(),
             headers={"Content-Type": "application/json"},
         )
-        return PushResponse.model_validate(data)
+        # Hundreds of records: read off the event loop, like a page of changes.
+        return await asyncio.to_thread(_read, PushResponse, response.content)
 
     async def scripts(self) -> list[ScriptPublic]:
         """The newest published call scripts."""
@@ -312,7 +317,7 @@ class ApiClient:
         )
         # A page of a first sync is megabytes of JSON: read off the event loop, so the
         # desk stays responsive while it arrives.
-        return await asyncio.to_thread(_read_page, response.content)
+        return await asyncio.to_thread(_read, ChangesPage, response.content)
 
     async def events(
         self, last_event_id: int | None, *, heartbeat: float = 15

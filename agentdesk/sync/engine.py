@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from agentdesk.store.local import LocalStore
 from agentdesk.store.runner import StoreRunner
@@ -62,6 +63,13 @@ class Backoff:
 
 StatusListener = Callable[[SyncStatus], None]
 ChangeListener = Callable[[set[str]], None]
+
+
+async def _discard(future: asyncio.Future[Any] | None) -> None:
+    """Let a read started ahead finish, and drop what it read."""
+    if future is not None:
+        with contextlib.suppress(Exception):
+            await future
 
 
 def _too_large(mutation: Mutation) -> MutationResult:
@@ -214,31 +222,81 @@ class SyncEngine:
         )
 
     async def push_all(self) -> int:
-        """Send the outbox in batches until it is empty; returns how many were answered."""
+        """Send the outbox in batches until it is empty; returns how many were answered.
+
+        A batch is sent once the server has answered the one before (so the server applies
+        them in order), while the desk is still storing that answer; the next batch is read
+        while one is on its way. The desk's work and the server's overlap. An answer that
+        holds back a record (a conflict, a refusal) is stored before anything more is read,
+        and a batch read ahead of it is read again, so the record's later steps wait.
+        """
         store = self.runner.store
+        device_id = await self.runner.read(store.meta, "device_id") or ""
         sent = 0
         size = self.push_batch
-        while True:
-            batch = await self.runner.read(store.pending_mutations, size)
-            if not batch:
-                return sent
-            await self.runner.write(store.mark_attempt, [str(m.id) for m in batch])
-            try:
-                response = await self.client.push(store.device_id, batch)
-            except ApiError as exc:
-                if exc.status != 413:
-                    # The whole batch was refused as malformed; keep it and say so.
-                    raise ServerTrouble(exc.status) from exc
-                if len(batch) > 1:
-                    size = max(1, len(batch) // 2)  # too large together: send fewer at once
-                    continue
-                # One record larger than the server takes: kept here, marked, and named.
-                response = PushResponse(results=[_too_large(batch[0])])
-            touched = await self.runner.write(store.apply_push_results, response.results)
-            size = self.push_batch  # the next batch may fit again whole
-            sent += len(response.results)
-            self._changed(touched)
-            await self._report_counts()
+        settling: asyncio.Future[set[str]] | None = None
+        answered: list[str] = []  # the ids of the answer being stored
+        ahead: asyncio.Future[list[Mutation]] | None = None  # the next batch, being read
+
+        async def settled() -> None:
+            nonlocal settling
+            if settling is not None:
+                touched, settling = await settling, None
+                answered.clear()
+                self._changed(touched)
+                await self._report_counts()
+
+        try:
+            while True:
+                if ahead is not None:
+                    batch, ahead = await ahead, None
+                else:
+                    batch = await self.runner.read(store.pending_mutations, size, tuple(answered))
+                if not batch:
+                    if settling is None:
+                        return sent
+                    await settled()
+                    continue  # anything saved meanwhile goes too
+                marked = asyncio.ensure_future(
+                    self.runner.write(store.mark_attempt, [str(m.id) for m in batch])
+                )
+                ahead = asyncio.ensure_future(
+                    self.runner.read(
+                        store.pending_mutations,
+                        self.push_batch,
+                        (*answered, *(str(m.id) for m in batch)),
+                    )
+                )
+                try:
+                    response = await self.client.push(device_id, batch)
+                except ApiError as exc:
+                    await _discard(ahead)
+                    ahead = None
+                    if exc.status != 413:
+                        # The whole batch was refused as malformed; keep it and say so.
+                        raise ServerTrouble(exc.status) from exc
+                    if len(batch) > 1:
+                        size = max(1, len(batch) // 2)  # too large together: send fewer
+                        continue
+                    # One record larger than the server takes: kept here, marked, and named.
+                    response = PushResponse(results=[_too_large(batch[0])])
+                finally:
+                    await marked
+                await settled()
+                size = self.push_batch  # the next batch may fit again whole
+                sent += len(response.results)
+                answered.extend(result.id for result in response.results)
+                settling = asyncio.ensure_future(
+                    self.runner.write(store.apply_push_results, response.results)
+                )
+                if any(r.status not in ("applied", "duplicate") for r in response.results):
+                    await settled()
+                    await _discard(ahead)
+                    ahead = None
+        finally:
+            await _discard(ahead)
+            # Offline or refused midway: what was answered is stored all the same.
+            await settled()
 
     async def pull_all(self) -> int:
         """Fetch pages of changes since the saved cursor until there are no more.
