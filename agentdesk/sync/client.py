@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from agentdesk.sync.pages import PageUnreadable, read_page
 from agentdesk.wire import (
     AuditEntryPublic,
     ChangesPage,
@@ -43,6 +44,14 @@ def _read(model: type[_Model], content: bytes) -> _Model:
             # A reply cut short or garbled in transit: treat it like a lost connection.
             raise Offline(f"unreadable response: {exc}") from exc
         raise
+
+
+def _read_changes(content: bytes) -> ChangesPage:
+    try:
+        return read_page(content)
+    except PageUnreadable as exc:
+        # A reply cut short or garbled in transit: treat it like a lost connection.
+        raise Offline(f"unreadable response: {exc}") from exc
 
 
 def _event(fields: dict[str, str]) -> ServerEvent:
@@ -315,9 +324,9 @@ class ApiClient:
         response = await self._answered(
             "GET", "/api/v1/sync/changes", params={"since": since, "limit": limit}
         )
-        # A page of a first sync is megabytes of JSON: read off the event loop, so the
-        # desk stays responsive while it arrives.
-        return await asyncio.to_thread(_read, ChangesPage, response.content)
+        # A page of a first sync is megabytes of JSON: read off the event loop, and a
+        # change at a time, so the desk stays responsive while it arrives.
+        return await asyncio.to_thread(_read_changes, response.content)
 
     async def events(
         self, last_event_id: int | None, *, heartbeat: float = 15
