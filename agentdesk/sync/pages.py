@@ -6,8 +6,8 @@ which the GUI thread waits out however the reading thread was started. :func:`re
 reads the same JSON one change at a time instead: each change is decoded and validated by
 a call of its own (a few microseconds), and between calls the GUI thread gets its turn.
 
-It reads any layout of the JSON (whitespace, key order), and takes exactly what
-``ChangesPage.model_validate_json`` takes, with the same result.
+It reads any layout of the JSON (whitespace, key order) and gives the page that reading it
+whole gives; like that, it refuses what JSON does not allow (``NaN``, ``Infinity``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ from typing import Any, Final
 
 from agentdesk.wire import Change, ChangesPage
 
-_DECODER: Final = json.JSONDecoder()
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+_DECODER: Final = json.JSONDecoder(parse_constant=_not_json)
 _SPACE: Final = re.compile(r"[ \t\n\r]*")
 
 
 class PageUnreadable(ValueError):
-    """The bytes are not a JSON object: a reply cut short or garbled in transit."""
+    """The bytes are not JSON: a reply cut short or garbled in transit."""
 
 
 def read_page(content: bytes) -> ChangesPage:

@@ -80,6 +80,7 @@ def test_an_empty_page_and_unknown_fields() -> None:
         b'{1: "a"}',
         b'{"changes": [], "cursor": 1, "has_more": false, "remaining": 0}\xff',
         b"\xff\xfe{}",  # not UTF-8
+        b'{"changes": [], "cursor": NaN, "has_more": false, "remaining": 0}',
     ],
 )
 def test_bytes_that_are_not_json_are_unreadable(content: bytes) -> None:
