@@ -104,9 +104,11 @@ def test_json_that_is_not_a_page_names_the_field() -> None:
 
 
 def test_another_thread_runs_while_a_big_page_is_read() -> None:
-    """Read whole, 2,000 sheets hold the interpreter for one long call; read a change at a
+    """Read whole, a big page holds the interpreter for one long call; read a change at a
     time, a thread that wakes every millisecond keeps waking while the page is read."""
-    content = json.dumps(_page(2_000)).encode()
+    # 10,000 changes: about 100 ms to read, so the count below does not hang on the
+    # machine's speed or load.
+    content = json.dumps(_page(10_000)).encode()
     wakes: list[float] = []
     done = threading.Event()
 
@@ -128,8 +130,8 @@ def test_another_thread_runs_while_a_big_page_is_read() -> None:
         done.set()
         thread.join()
         sys.setswitchinterval(previous)
-    assert len(page.changes) == 2_001
+    assert len(page.changes) == 10_001
     during = [t for t in wakes if started <= t <= finished]
     # Read whole, the probe wakes once or twice: as the read starts and once it is over.
-    # Read a change at a time, about once a millisecond (tens of times) on any machine.
-    assert len(during) >= 5, f"the probe woke {len(during)} times while the page was read"
+    # Read a change at a time, about once a millisecond: dozens of times.
+    assert len(during) >= 10, f"the probe woke {len(during)} times while the page was read"
