@@ -71,31 +71,29 @@ class _Reader:
         return value
 
     def page(self) -> Any:
-        if self._skip() != "{":
-            # Not an object: read whole, for the page's validation to say what it is.
-            value = self._value()
-            if self._skip():
-                raise ValueError(f"extra data at character {self.at}")
-            return value
-        self.at += 1
+        # Not an object: read whole, for the page's validation to say what it is.
+        value = self._fields() if self._skip() == "{" else self._value()
+        if self._skip():
+            raise ValueError(f"extra data at character {self.at}")
+        return value
+
+    def _fields(self) -> dict[str, Any]:
+        self._expect("{")
         fields: dict[str, Any] = {}
         if self._skip() == "}":
             self.at += 1
-        else:
-            while True:
-                key = self._value()
-                if not isinstance(key, str):
-                    raise ValueError(f"expected a field name before character {self.at}")
-                self._expect(":")
-                if key == "changes" and self._skip() == "[":
-                    fields[key] = self._changes()
-                else:
-                    fields[key] = self._value()
-                if self._expect(",", "}") == "}":
-                    break
-        if self._skip():
-            raise ValueError(f"extra data at character {self.at}")
-        return fields
+            return fields
+        while True:
+            key = self._value()
+            if not isinstance(key, str):
+                raise ValueError(f"expected a field name before character {self.at}")
+            self._expect(":")
+            if key == "changes" and self._skip() == "[":
+                fields[key] = self._changes()
+            else:
+                fields[key] = self._value()
+            if self._expect(",", "}") == "}":
+                return fields
 
     def _changes(self) -> list[Any]:
         """The changes, each validated as it is read. One that is not a change is kept as
